@@ -1,0 +1,13 @@
+//! End-to-end test harness.
+//!
+//! The function binaries run for real, as child processes, against a Lambda **Runtime API**
+//! served by this harness on loopback ([`runtime::RuntimeApi`]). Nothing here reaches beyond
+//! 127.0.0.1.
+//!
+//! # Layout
+//! - [`runtime`]: the Runtime API server and [`runtime::LambdaProcess`] (spawn, invoke,
+//!   capture logs, kill on drop).
+//! - [`binaries`]: builds the workspace binaries once per test process and finds them.
+
+pub mod binaries;
+pub mod runtime;
