@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
@@ -27,18 +28,19 @@ fn target_dir() -> PathBuf {
 
 /// The path of a workspace binary, built (debug profile) on first use in this test process.
 ///
-/// Building from inside the test keeps `cargo test` self-sufficient; when the binaries are
+/// Building from inside the test keeps `cargo test` self-sufficient; when the binary is
 /// already fresh this is a no-op that takes well under a second.
 pub fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
+    static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.get_or_insert_with(HashSet::new).insert(name.to_owned()) {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--bins", "--workspace"])
+            .args(["build", "--quiet", "--bin", name])
             .current_dir(workspace_root())
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building the workspace binaries failed");
-    });
+        assert!(status.success(), "building binary {name} failed");
+    }
     let path = target_dir().join("debug").join(name);
     assert!(path.exists(), "binary {} not found", path.display());
     path
