@@ -1,1 +1,3 @@
-//! placeholder
+//! Token verification and channel authorization for AppSync Lambda authorizers.
+
+pub mod rules;

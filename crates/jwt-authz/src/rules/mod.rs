@@ -1,0 +1,1 @@
+//! Channel and GraphQL field rules (being written).
