@@ -1,0 +1,147 @@
+//! Fetching key sets and discovery documents.
+//!
+//! [`Fetcher`] is the seam: the cache is tested with real loopback servers through
+//! [`HttpFetcher`] and can be given any other implementation. [`HttpFetcher`] is strict on
+//! purpose: HTTPS only (plain HTTP only to loopback hosts, for local development), no
+//! redirects (a redirect could move us to a host we never configured), connect and total
+//! timeouts short enough that a deny still reaches AppSync well inside its 10 s limit, a
+//! response size cap, and anything but `200` refused.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use url::Url;
+
+use crate::Error;
+
+/// Fetches a URL's body.
+pub trait Fetcher: Send + Sync + std::fmt::Debug + 'static {
+    /// GETs `url` and returns the body of a `200` response.
+    fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
+}
+
+/// Limits of [`HttpFetcher`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// TCP + TLS connect timeout. Default 1 s.
+    pub connect_timeout: Duration,
+    /// Whole request timeout, body included. Default 1.5 s.
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes. Default 256 KiB (real key sets are a few KiB).
+    pub max_body: usize,
+}
+
+impl Default for FetchLimits {
+    fn default() -> Self {
+        Self { connect_timeout: Duration::from_secs(1), timeout: Duration::from_millis(1500), max_body: 256 * 1024 }
+    }
+}
+
+/// The reqwest-backed [`Fetcher`]: one client, built once, connections reused.
+#[derive(Debug, Clone)]
+pub struct HttpFetcher {
+    client: reqwest::Client,
+    limits: FetchLimits,
+}
+
+impl HttpFetcher {
+    /// Builds the client.
+    pub fn new(limits: FetchLimits) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.timeout)
+            .user_agent(concat!("appsync-jwt-authorizer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::config("http client", e.to_string()))?;
+        Ok(Self { client, limits })
+    }
+}
+
+impl Fetcher for HttpFetcher {
+    fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            let fail = |message: String| Error::Fetch { url: url.to_string(), message };
+            let mut response = self
+                .client
+                .get(url.clone())
+                .header("accept", "application/json")
+                .send()
+                .await
+                .map_err(|e| fail(describe(&e)))?;
+            let status = response.status();
+            if status != reqwest::StatusCode::OK {
+                return Err(fail(format!("status {status} (only 200 is accepted; redirects are not followed)")));
+            }
+            if response.content_length().is_some_and(|len| len > self.limits.max_body as u64) {
+                return Err(fail(format!("body larger than {} bytes", self.limits.max_body)));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e)))? {
+                if body.len() + chunk.len() > self.limits.max_body {
+                    return Err(fail(format!("body larger than {} bytes", self.limits.max_body)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        })
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        // reqwest's messages name the URL and the cause; they carry no secrets.
+        error.to_string()
+    }
+}
+
+/// Parses a configured URL that keys or discovery documents will be fetched from: `https`,
+/// or `http` to a loopback host for local development.
+pub fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
+    let url = Url::parse(value).map_err(|e| Error::config(field, format!("{value:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::config(
+            field,
+            format!("{value:?} uses plain http; only https is allowed (http only for loopback hosts in local development)"),
+        )),
+        other => Err(Error::config(field, format!("{value:?}: unsupported scheme {other:?}; use https"))),
+    }
+}
+
+/// Whether the URL's host is `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_urls_are_accepted() {
+        assert!(parse_fetch_url("JWT_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json").is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_accepted_only_for_loopback() {
+        for ok in ["http://127.0.0.1:54321/jwks", "http://localhost/jwks", "http://[::1]:9/jwks", "http://127.8.0.1/x"] {
+            assert!(parse_fetch_url("JWT_JWKS_URL", ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com/jwks", "http://10.0.0.1/jwks", "http://localhost.evil.com/x", "ftp://x/y", "nope"] {
+            let err = parse_fetch_url("JWT_JWKS_URL", bad).expect_err(bad).to_string();
+            assert!(err.starts_with("JWT_JWKS_URL:"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! One accepted issuer, compiled from its [`IssuerConfig`]: its algorithm allow-list, claim
+//! checks, profile checks, context claims and key source (a JWKS cache, or a shared secret
+//! — never both).
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use jsonwebtoken::Algorithm;
+
+use crate::claims::ClaimChecks;
+use crate::config::{DEFAULT_LEEWAY_SECONDS, IssuerConfig, SecretRef};
+use crate::fetch::{Fetcher, parse_fetch_url};
+use crate::jwks::{JwksCache, JwksPolicy, KeySource};
+use crate::jws::parse_algorithm;
+use crate::keys::VerifyingKey;
+use crate::profile::{FIREBASE_ISSUER_PREFIX, FIREBASE_JWKS_URL, Profile, ProfileChecks, TokenUse};
+use crate::{Denial, Error};
+
+/// The asymmetric algorithms accepted by default.
+pub const DEFAULT_ASYMMETRIC: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Minimum time between two attempts to load a shared secret that failed.
+const SECRET_RETRY: Duration = Duration::from_secs(5);
+
+/// Loads shared secrets from where [`SecretRef`] says they live.
+///
+/// The library resolves [`SecretRef::Value`] itself; the authorizer function supplies an
+/// implementation backed by Secrets Manager and SSM for the other variants.
+pub trait SecretProvider: Send + Sync + std::fmt::Debug + 'static {
+    /// Returns the secret's bytes.
+    fn fetch<'a>(&'a self, secret: &'a SecretRef) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
+}
+
+/// A [`SecretProvider`] that knows no secret store: inline values only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSecretStore;
+
+impl SecretProvider for NoSecretStore {
+    fn fetch<'a>(&'a self, secret: &'a SecretRef) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(async move {
+            match secret {
+                SecretRef::Value(v) => Ok(v.as_bytes().to_vec()),
+                other => Err(Error::Secret(format!("no secret store configured for {}", other.describe()))),
+            }
+        })
+    }
+}
+
+/// Where an issuer's keys come from.
+#[derive(Debug)]
+enum Keys {
+    Jwks(JwksCache),
+    Secret(SecretKey),
+}
+
+/// A shared secret loaded lazily, retried with a backoff while its store is unavailable.
+#[derive(Debug)]
+struct SecretKey {
+    reference: SecretRef,
+    provider: Arc<dyn SecretProvider>,
+    algorithms: Vec<Algorithm>,
+    loaded: RwLock<Option<Arc<VerifyingKey>>>,
+    last_failure: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl SecretKey {
+    async fn key(&self) -> Result<Arc<VerifyingKey>, Denial> {
+        if let Some(key) = self.loaded.read().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(key);
+        }
+        let mut last_failure = self.last_failure.lock().await;
+        if let Some(key) = self.loaded.read().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(key);
+        }
+        if last_failure.is_some_and(|t| t.elapsed() < SECRET_RETRY) {
+            return Err(Denial::SecretUnavailable);
+        }
+        match self.provider.fetch(&self.reference).await {
+            Ok(secret) if secret.len() >= 32 => {
+                let key = Arc::new(VerifyingKey::shared_secret(&secret, self.algorithms.clone()));
+                *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(key.clone());
+                *last_failure = None;
+                tracing::info!(source = %self.reference.describe(), "shared secret loaded");
+                Ok(key)
+            }
+            Ok(_) => {
+                tracing::error!(source = %self.reference.describe(), "shared secret is shorter than 32 bytes; refusing it");
+                *last_failure = Some(Instant::now());
+                Err(Denial::SecretUnavailable)
+            }
+            Err(error) => {
+                tracing::error!(%error, source = %self.reference.describe(), "shared secret unavailable; will retry");
+                *last_failure = Some(Instant::now());
+                Err(Denial::SecretUnavailable)
+            }
+        }
+    }
+}
+
+/// A compiled issuer.
+#[derive(Debug)]
+pub struct Issuer {
+    pub(crate) iss: String,
+    pub(crate) profile: Profile,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) checks: ClaimChecks,
+    pub(crate) profile_checks: ProfileChecks,
+    pub(crate) context_claims: Vec<String>,
+    pub(crate) require_kid: bool,
+    keys: Keys,
+}
+
+/// What compiling an issuer needs besides its configuration.
+#[derive(Debug, Clone)]
+pub struct Dependencies {
+    /// Fetches key sets and discovery documents.
+    pub fetcher: Arc<dyn Fetcher>,
+    /// Loads shared secrets.
+    pub secrets: Arc<dyn SecretProvider>,
+    /// Key-set refresh policy.
+    pub jwks_policy: JwksPolicy,
+}
+
+impl Issuer {
+    /// Compiles `config` (the `index`-th issuer, for error messages).
+    pub fn compile(index: usize, config: &IssuerConfig, deps: &Dependencies) -> Result<Self, Error> {
+        let field = |name: &str| format!("issuers[{index}].{name}");
+        let iss = config.issuer.trim().to_owned();
+        if iss.is_empty() {
+            return Err(Error::config(field("issuer"), "is required: the exact `iss` of accepted tokens"));
+        }
+        let profile: Profile = match &config.profile {
+            Some(p) => p.parse().map_err(|e| Error::config(field("profile"), e))?,
+            None => Profile::default(),
+        };
+        let has_secret = config.secret.is_some();
+        let algorithms = resolve_algorithms(config, has_secret, profile).map_err(|m| Error::config(field("algorithms"), m))?;
+        if has_secret && config.jwks_url.is_some() {
+            return Err(Error::config(
+                field("secret"),
+                "an issuer verifies either with a shared secret (HS256) or with a key set, never both; configure the legacy-secret tokens and the key-set tokens as separate issuers only if their iss differ",
+            ));
+        }
+        if profile == Profile::Firebase && !iss.starts_with(FIREBASE_ISSUER_PREFIX) {
+            return Err(Error::config(field("issuer"), format!("firebase issuers are {FIREBASE_ISSUER_PREFIX}<project-id>")));
+        }
+        let audiences = resolve_audience(config, profile, &iss).map_err(|m| Error::config(field("audience"), m))?;
+        let profile_checks = resolve_profile_checks(config, profile, &field)?;
+        let keys = match &config.secret {
+            Some(reference) => Keys::Secret(SecretKey {
+                reference: reference.clone(),
+                provider: deps.secrets.clone(),
+                algorithms: algorithms.clone(),
+                loaded: RwLock::new(None),
+                last_failure: tokio::sync::Mutex::new(None),
+            }),
+            None => Keys::Jwks(JwksCache::new(key_source(config, profile, &iss, &field)?, deps.fetcher.clone(), deps.jwks_policy)),
+        };
+        let mut context_claims = vec!["sub".to_owned(), "iss".to_owned()];
+        for claim in profile.default_context_claims().iter().map(|c| (*c).to_owned()).chain(config.context_claims.iter().cloned()) {
+            let claim = claim.trim().to_owned();
+            if claim.is_empty() {
+                return Err(Error::config(field("contextClaims"), "contains an empty claim name"));
+            }
+            if !context_claims.contains(&claim) {
+                context_claims.push(claim);
+            }
+        }
+        Ok(Self {
+            iss,
+            profile,
+            algorithms,
+            checks: ClaimChecks { audiences, leeway: config.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS) },
+            profile_checks,
+            context_claims,
+            require_kid: profile == Profile::Firebase,
+            keys,
+        })
+    }
+
+    /// The issuer's `iss`.
+    pub fn iss(&self) -> &str {
+        &self.iss
+    }
+
+    /// The issuer's profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Loads keys (or the secret) now; failures are logged, not fatal.
+    pub async fn prefetch(&self) {
+        match &self.keys {
+            Keys::Jwks(cache) => match cache.prefetch().await {
+                Ok(count) => tracing::info!(issuer = %self.iss, keys = count, "key set prefetched"),
+                Err(error) => tracing::warn!(issuer = %self.iss, %error, "key set not available at init; denying until it is"),
+            },
+            Keys::Secret(secret) => {
+                let _ = secret.key().await;
+            }
+        }
+    }
+
+    /// The key for a token header.
+    pub(crate) async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Denial> {
+        if !self.algorithms.contains(&alg) {
+            return Err(Denial::AlgorithmNotAllowed);
+        }
+        match &self.keys {
+            Keys::Jwks(cache) => {
+                if self.require_kid && kid.is_none() {
+                    return Err(Denial::KidMissing);
+                }
+                cache.key(kid, alg).await
+            }
+            Keys::Secret(secret) => secret.key().await,
+        }
+    }
+
+    /// JWKS fetch attempts so far (0 for a shared-secret issuer).
+    pub fn fetch_count(&self) -> u64 {
+        match &self.keys {
+            Keys::Jwks(cache) => cache.fetch_count(),
+            Keys::Secret(_) => 0,
+        }
+    }
+}
+
+fn resolve_algorithms(config: &IssuerConfig, has_secret: bool, profile: Profile) -> Result<Vec<Algorithm>, String> {
+    let algorithms = match &config.algorithms {
+        None if has_secret => vec![Algorithm::HS256],
+        None if profile == Profile::Firebase => vec![Algorithm::RS256],
+        None => DEFAULT_ASYMMETRIC.to_vec(),
+        Some(names) => {
+            let mut algs = Vec::new();
+            for name in names {
+                let alg = parse_algorithm(name.trim()).ok_or_else(|| format!("unknown algorithm {name:?}"))?;
+                if !algs.contains(&alg) {
+                    algs.push(alg);
+                }
+            }
+            algs
+        }
+    };
+    if algorithms.is_empty() {
+        return Err("is empty; list at least one algorithm".into());
+    }
+    let symmetric = |a: &Algorithm| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
+    if has_secret && !algorithms.iter().all(symmetric) {
+        return Err("an issuer with a shared secret accepts only HS256/HS384/HS512".into());
+    }
+    if !has_secret && algorithms.iter().any(symmetric) {
+        return Err("HS* algorithms need a shared secret (JWT_SECRET_ARN / JWT_SECRET_PARAMETER / secret); a key set never carries HMAC keys".into());
+    }
+    Ok(algorithms)
+}
+
+fn resolve_audience(config: &IssuerConfig, profile: Profile, iss: &str) -> Result<Option<Vec<String>>, String> {
+    let configured: Option<Vec<String>> = config
+        .audience
+        .as_ref()
+        .map(|a| a.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .filter(|a: &Vec<String>| !a.is_empty());
+    if config.allow_any_audience {
+        if configured.is_some() {
+            return Err("set either an audience or allowAnyAudience, not both".into());
+        }
+        return Ok(None);
+    }
+    match (configured, profile) {
+        (Some(a), _) => Ok(Some(a)),
+        (None, Profile::Supabase) => Ok(Some(vec!["authenticated".into()])),
+        (None, Profile::Firebase) => Ok(Some(vec![iss.trim_start_matches(FIREBASE_ISSUER_PREFIX).to_owned()])),
+        // Clerk session tokens carry no aud; Cognito access tokens carry client_id instead.
+        (None, Profile::Clerk | Profile::Cognito) => Ok(None),
+        (None, Profile::Auth0 | Profile::Oidc) => Err(format!(
+            "is required for the {} profile (your API identifier / client id); opt out explicitly with allowAnyAudience (JWT_ALLOW_ANY_AUDIENCE=true) only if tokens carry no audience",
+            profile.as_str()
+        )),
+    }
+}
+
+fn resolve_profile_checks(config: &IssuerConfig, profile: Profile, field: &dyn Fn(&str) -> String) -> Result<ProfileChecks, Error> {
+    Ok(match profile {
+        Profile::Supabase => {
+            if let Some(aal) = &config.required_aal {
+                if !matches!(aal.as_str(), "aal1" | "aal2") {
+                    return Err(Error::config(field("requiredAal"), format!("{aal:?}: expected aal1 or aal2")));
+                }
+            }
+            ProfileChecks::Supabase {
+                allow_anonymous: config.allow_anonymous.unwrap_or(true),
+                required_aal: config.required_aal.clone(),
+            }
+        }
+        Profile::Clerk => {
+            if config.authorized_parties.is_empty() {
+                return Err(Error::config(
+                    field("authorizedParties"),
+                    "is required for clerk: list your frontend origins (the azp claim), e.g. https://app.example.com",
+                ));
+            }
+            ProfileChecks::Clerk {
+                authorized_parties: config.authorized_parties.clone(),
+                require_session: config.require_session.unwrap_or(true),
+            }
+        }
+        Profile::Cognito => {
+            let token_use = match config.token_use.as_deref().unwrap_or("access") {
+                "access" => TokenUse::Access,
+                "id" => TokenUse::Id,
+                other => return Err(Error::config(field("tokenUse"), format!("{other:?}: expected access or id"))),
+            };
+            if config.client_ids.is_empty() {
+                return Err(Error::config(field("clientIds"), "is required for cognito: list the accepted app client ids"));
+            }
+            ProfileChecks::Cognito { token_use, client_ids: config.client_ids.clone() }
+        }
+        Profile::Firebase => ProfileChecks::Firebase,
+        Profile::Auth0 | Profile::Oidc => ProfileChecks::None,
+    })
+}
+
+fn key_source(config: &IssuerConfig, profile: Profile, iss: &str, field: &dyn Fn(&str) -> String) -> Result<KeySource, Error> {
+    if let Some(url) = &config.jwks_url {
+        return Ok(KeySource::Jwks(parse_fetch_url(&field("jwksUrl"), url.trim())?));
+    }
+    let base = iss.trim_end_matches('/');
+    match profile {
+        Profile::Supabase | Profile::Clerk | Profile::Cognito => {
+            Ok(KeySource::Jwks(parse_fetch_url(&field("issuer"), &format!("{base}/.well-known/jwks.json"))?))
+        }
+        Profile::Firebase => Ok(KeySource::Jwks(parse_fetch_url(&field("jwksUrl"), FIREBASE_JWKS_URL)?)),
+        Profile::Auth0 | Profile::Oidc => Ok(KeySource::Discovery {
+            url: parse_fetch_url(&field("issuer"), &format!("{base}/.well-known/openid-configuration"))?,
+            issuer: iss.to_owned(),
+        }),
+    }
+}

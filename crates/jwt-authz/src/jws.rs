@@ -1,0 +1,195 @@
+//! Compact JWS parsing: the header and payload of a token whose shape
+//! [`extract`](crate::extract) already checked.
+//!
+//! The header is decoded into a closed struct: `jku`, `x5u`, `jwk` and `x5c` are parsed
+//! only to be ignored (we never fetch a URL or trust a key taken from the token), `crit`
+//! is refused (we implement no extensions, RFC 7515 §4.1.11), and a duplicate member is an
+//! error (serde rejects duplicate known fields). Base64url decoding is strict: no padding,
+//! no non-canonical trailing bits.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+
+use crate::Denial;
+
+/// The largest decoded header we accept, in bytes.
+const MAX_HEADER_LEN: usize = 1024;
+
+/// The JOSE header fields we act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwsHeader {
+    /// The signature algorithm (never `none`: that is not an [`Algorithm`]).
+    pub alg: Algorithm,
+    /// The key id, when present.
+    pub kid: Option<String>,
+}
+
+// Unknown members are allowed (Clerk adds `cat`); duplicates of the members below are
+// refused by serde.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    cty: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+    // Parsed to be ignored: never used to locate or carry a key.
+    #[serde(default)]
+    #[allow(dead_code)]
+    jku: Option<serde_json::Value>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    x5u: Option<serde_json::Value>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    jwk: Option<serde_json::Value>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    x5c: Option<serde_json::Value>,
+    #[serde(default, rename = "x5t")]
+    #[allow(dead_code)]
+    x5t: Option<serde_json::Value>,
+    #[serde(default, rename = "x5t#S256")]
+    #[allow(dead_code)]
+    x5t_s256: Option<serde_json::Value>,
+}
+
+/// A parsed token: header, decoded payload bytes, and the parts the signature covers.
+#[derive(Debug)]
+pub struct ParsedJws<'a> {
+    /// The header fields we act on.
+    pub header: JwsHeader,
+    /// `base64url(header) "." base64url(payload)`: the signed message.
+    pub signing_input: &'a str,
+    /// The signature segment, still base64url.
+    pub signature: &'a str,
+    /// The payload segment, still base64url.
+    pub payload: &'a str,
+}
+
+/// Splits and parses a compact JWS (already known to be three base64url segments).
+pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
+    let (signing_input, signature) = token.rsplit_once('.').ok_or(Denial::TokenMalformed)?;
+    let (header_b64, payload) = signing_input.split_once('.').ok_or(Denial::TokenMalformed)?;
+    if header_b64.len() > MAX_HEADER_LEN * 4 / 3 + 4 {
+        return Err(Denial::HeaderInvalid);
+    }
+    let header_json = decode_segment(header_b64)?;
+    let raw: RawHeader = serde_json::from_slice(&header_json).map_err(|_| Denial::HeaderInvalid)?;
+    if raw.crit.is_some() {
+        return Err(Denial::CritUnsupported);
+    }
+    if let Some(typ) = &raw.typ {
+        // RFC 8725 §3.11: a token of another type (e.g. `at+jwt` is fine, a JWE or
+        // `secevent+jwt` is not a bearer token) must not be accepted as a JWT.
+        if !is_jwt_type(typ) {
+            return Err(Denial::TypeNotAllowed);
+        }
+    }
+    if raw.cty.is_some() {
+        // Nested JWTs are not supported.
+        return Err(Denial::HeaderInvalid);
+    }
+    let alg = parse_algorithm(&raw.alg).ok_or(Denial::AlgorithmNotAllowed)?;
+    Ok(ParsedJws { header: JwsHeader { alg, kid: raw.kid }, signing_input, signature, payload })
+}
+
+/// Decodes one base64url segment strictly (no padding, canonical trailing bits).
+pub fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Denial::TokenMalformed)
+}
+
+fn is_jwt_type(typ: &str) -> bool {
+    ["JWT", "at+jwt", "application/jwt", "application/at+jwt"].iter().any(|t| t.eq_ignore_ascii_case(typ))
+}
+
+/// Maps a JOSE `alg` name to an [`Algorithm`]; `none` and unknown names map to `None`.
+pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    fn token(header: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64(r#"{"sub":"x"}"#))
+    }
+
+    #[test]
+    fn header_with_alg_and_kid_parses() {
+        let t = token(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#);
+        let parsed = parse(&t).expect("parses");
+        assert_eq!(parsed.header, JwsHeader { alg: Algorithm::ES256, kid: Some("k1".into()) });
+        assert_eq!(parsed.signature, "c2ln");
+    }
+
+    #[test]
+    fn alg_none_and_unknown_algs_are_not_allowed() {
+        for alg in ["none", "None", "ES512", "RSA-OAEP", "HS256 "] {
+            let t = token(&format!(r#"{{"alg":"{alg}"}}"#));
+            assert_eq!(parse(&t).err(), Some(Denial::AlgorithmNotAllowed), "{alg}");
+        }
+    }
+
+    #[test]
+    fn crit_is_refused() {
+        assert_eq!(parse(&token(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#)).err(), Some(Denial::CritUnsupported));
+        assert_eq!(parse(&token(r#"{"alg":"ES256","crit":["b64"]}"#)).err(), Some(Denial::CritUnsupported));
+    }
+
+    #[test]
+    fn key_carrying_headers_are_ignored_not_trusted() {
+        let t = token(r#"{"alg":"RS256","kid":"k","jku":"https://evil/jwks","x5u":"https://evil/c","jwk":{"kty":"oct","k":"AA"},"x5c":["MII"]}"#);
+        assert_eq!(parse(&t).expect("parses").header.kid.as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn duplicate_header_members_are_refused() {
+        assert_eq!(parse(&token(r#"{"alg":"ES256","alg":"HS256"}"#)).err(), Some(Denial::HeaderInvalid));
+    }
+
+    #[test]
+    fn non_jwt_typ_is_refused() {
+        assert_eq!(parse(&token(r#"{"alg":"ES256","typ":"secevent+jwt"}"#)).err(), Some(Denial::TypeNotAllowed));
+        assert!(parse(&token(r#"{"alg":"ES256","typ":"at+jwt"}"#)).is_ok());
+    }
+
+    #[test]
+    fn header_that_is_not_an_object_is_invalid() {
+        for header in ["[]", "\"x\"", "{", "{\"kid\":\"k\"}", "{\"alg\":5}"] {
+            assert_eq!(parse(&token(header)).err(), Some(Denial::HeaderInvalid), "{header}");
+        }
+    }
+
+    #[test]
+    fn non_canonical_base64url_is_malformed() {
+        // "eyJ" + a final char whose unused low bits are set.
+        assert_eq!(decode_segment("QR"), Err(Denial::TokenMalformed));
+        assert_eq!(decode_segment("QQ"), Ok(b"A".to_vec()));
+    }
+}

@@ -1,0 +1,129 @@
+//! The verification pipeline: extraction → header → issuer selection → key → signature →
+//! registered claims → issuer profile.
+//!
+//! The token's **unverified** `iss` only selects which issuer's configuration verifies it;
+//! nothing else from an unverified token influences how it is verified (the algorithm
+//! must be in that issuer's allow-list and bound to the key, and key URLs in the header
+//! are ignored).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::claims::claim_at;
+use crate::extract::TokenExtractor;
+use crate::issuer::{Dependencies, Issuer};
+use crate::jws;
+use crate::{AuthorizerConfig, Denial, Error};
+
+/// A token that passed every check.
+#[derive(Debug)]
+pub struct Verified<'a> {
+    /// The issuer that verified it.
+    pub issuer: &'a Issuer,
+    /// The token's claims.
+    pub claims: Map<String, Value>,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: u64,
+}
+
+impl Verified<'_> {
+    /// The flat string map passed to handlers (`handlerContext`) or resolvers
+    /// (`resolverContext`): `sub`, `iss` and the issuer's context claims. Strings are copied
+    /// as they are, numbers and booleans as their JSON text, arrays of scalars joined with
+    /// commas, objects as JSON text; absent and `null` claims are left out.
+    pub fn context(&self) -> HashMap<String, String> {
+        let mut context = HashMap::with_capacity(self.issuer.context_claims.len());
+        for name in &self.issuer.context_claims {
+            let Some(value) = claim_at(&self.claims, name) else { continue };
+            let text = match value {
+                Value::Null => continue,
+                Value::String(s) => s.clone(),
+                Value::Bool(_) | Value::Number(_) | Value::Object(_) => value.to_string(),
+                Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Value::Array(_) => value.to_string(),
+            };
+            context.insert(name.clone(), text);
+        }
+        context
+    }
+
+    /// Seconds the token still lives at `now` (0 when at or past `exp`).
+    pub fn remaining(&self, now: u64) -> u64 {
+        self.expires_at.saturating_sub(now)
+    }
+}
+
+/// Verifies tokens against a set of issuers.
+#[derive(Debug)]
+pub struct Verifier {
+    extractor: TokenExtractor,
+    issuers: Vec<Arc<Issuer>>,
+}
+
+impl Verifier {
+    /// Compiles the issuers and token wrappers of `config`.
+    pub fn new(config: &AuthorizerConfig, deps: &Dependencies) -> Result<Self, Error> {
+        if config.issuers.is_empty() {
+            return Err(Error::config("issuers", "no issuer configured: set JWT_ISSUER or AUTHORIZER_CONFIG"));
+        }
+        let mut issuers: Vec<Arc<Issuer>> = Vec::with_capacity(config.issuers.len());
+        for (index, issuer) in config.issuers.iter().enumerate() {
+            let compiled = Issuer::compile(index, issuer, deps)?;
+            if issuers.iter().any(|i| i.iss == compiled.iss) {
+                return Err(Error::config(format!("issuers[{index}].issuer"), format!("{:?} is configured twice", compiled.iss)));
+            }
+            issuers.push(Arc::new(compiled));
+        }
+        let extractor = TokenExtractor::new(config.token_prefixes.clone(), config.token_suffixes.clone());
+        Ok(Self { extractor, issuers })
+    }
+
+    /// The configured issuers.
+    pub fn issuers(&self) -> &[Arc<Issuer>] {
+        &self.issuers
+    }
+
+    /// The token extractor.
+    pub fn extractor(&self) -> &TokenExtractor {
+        &self.extractor
+    }
+
+    /// Loads every issuer's keys now (init); failures are logged, never fatal.
+    pub async fn prefetch(&self) {
+        futures::future::join_all(self.issuers.iter().map(|i| i.prefetch())).await;
+    }
+
+    /// Verifies a raw `authorizationToken` at `now` (seconds since the epoch).
+    pub async fn verify(&self, raw: &str, now: u64) -> Result<Verified<'_>, Denial> {
+        let token = self.extractor.extract(raw)?;
+        let parsed = jws::parse(token)?;
+        let payload = jws::decode_segment(parsed.payload)?;
+        let claims = match serde_json::from_slice::<Value>(&payload) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(Denial::PayloadInvalid),
+        };
+        let iss = match claims.get("iss") {
+            Some(Value::String(iss)) => iss.as_str(),
+            None | Some(Value::Null) => return Err(Denial::UnknownIssuer),
+            Some(_) => return Err(Denial::ClaimInvalid),
+        };
+        let issuer = self.issuers.iter().find(|i| i.iss == iss).ok_or(Denial::UnknownIssuer)?;
+        let key = issuer.key(parsed.header.kid.as_deref(), parsed.header.alg).await?;
+        match jsonwebtoken::crypto::verify(parsed.signature, parsed.signing_input.as_bytes(), &key.key, parsed.header.alg) {
+            Ok(true) => {}
+            _ => return Err(Denial::BadSignature),
+        }
+        let lifetime = issuer.checks.check(&claims, now)?;
+        issuer.profile_checks.check(&claims, now, issuer.checks.leeway)?;
+        Ok(Verified { issuer, claims, expires_at: lifetime.expires_at })
+    }
+}
