@@ -1,1 +1,46 @@
-fn main() {}
+//! `publisher`: an AWS Lambda function that publishes server-originated events to an
+//! AppSync Events API over HTTP, SigV4-signed with the function's execution role.
+//!
+//! Inputs: a direct invoke, an SQS batch or an EventBridge event (see [`handler`]).
+//! Configuration: environment variables, read once at init (see [`config`]). The work —
+//! validation, batching, signing, sending, retries — is the `events-publisher` library;
+//! this crate only wires it to Lambda.
+//!
+//! # Layout
+//! - `main.rs`: logging, init (config, AWS credentials, endpoint, HTTP client — all once),
+//!   then the runtime loop.
+//! - [`config`]: environment → typed configuration → [`events_publisher::Publisher`].
+//! - [`input`]: recognizing direct, SQS and EventBridge inputs.
+//! - [`handler`]: publishing and the answer for each input kind.
+//! - [`error`]: the crate's error type, [`error::FunctionError`].
+
+mod config;
+mod error;
+mod handler;
+mod input;
+
+use lambda_runtime::{Error, service_fn};
+
+use crate::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Honours AWS_LAMBDA_LOG_FORMAT (JSON) and AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
+    lambda_runtime::tracing::init_default_subscriber();
+
+    let publisher = match init().await {
+        Ok(publisher) => publisher,
+        Err(error) => {
+            // Lambda records the exit as an init failure; this line says why.
+            tracing::error!(error = %error, "init failed");
+            return Err(error.into());
+        }
+    };
+    let publisher = &publisher;
+    lambda_runtime::run(service_fn(move |event| handler::handle(publisher, event))).await
+}
+
+async fn init() -> Result<events_publisher::Publisher, error::FunctionError> {
+    let config = Config::from_env()?;
+    config::build_publisher(config).await
+}

@@ -1,0 +1,371 @@
+//! Configuration, read once at init from the environment.
+//!
+//! | Variable | Default | Meaning |
+//! |---|---|---|
+//! | `EVENTS_ENDPOINT` | — | The API's HTTP domain (`<id>.appsync-api.<region>.amazonaws.com`, a custom domain) or URL (`https://…[/event]`; `http://` only for loopback). |
+//! | `EVENTS_API_ID` | — | Instead of `EVENTS_ENDPOINT`: the API id, resolved once at init with AppSync `GetApi` (`dns["HTTP"]`). Exactly one of the two. |
+//! | `EVENTS_REGION` | — | Signing region; overrides the region in a standard host. Needed for a custom domain in another region than the function. |
+//! | `AWS_REGION` | set by Lambda | Fallback signing region (custom domains). |
+//! | `PUBLISH_CONCURRENCY` | 4 | Requests in flight at once, 1–64 (a channel's requests are always sequential). |
+//! | `PUBLISH_MAX_ATTEMPTS` | 4 | Attempts per request, first included, 1–20. |
+//! | `PUBLISH_REQUEST_TIMEOUT_MS` | 5000 | Timeout of one attempt in ms, 50–900000. |
+//!
+//! Empty values count as unset (templates often pass `""` for optional parameters).
+//! Anything else that is wrong stops the cold start with a message naming the variable:
+//! a misconfigured publisher should never run in a weaker mode.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use events_publisher::{
+    Endpoint, PublishError, Publisher, PublisherSettings, RegionSource, ResolvedRegion,
+    resolve_region,
+};
+
+use crate::error::FunctionError;
+
+/// Default of `PUBLISH_CONCURRENCY`.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default of `PUBLISH_MAX_ATTEMPTS`.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+/// Default of `PUBLISH_REQUEST_TIMEOUT_MS`.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 5000;
+
+/// Where the endpoint comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointSource {
+    /// `EVENTS_ENDPOINT`, already validated.
+    Given(Endpoint),
+    /// `EVENTS_API_ID`, to resolve with `GetApi`.
+    ApiId(String),
+}
+
+/// The typed configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The endpoint or the API id.
+    pub endpoint: EndpointSource,
+    /// `EVENTS_REGION`.
+    pub events_region: Option<String>,
+    /// `AWS_REGION`.
+    pub aws_region: Option<String>,
+    /// Concurrency, attempts, timeout.
+    pub settings: PublisherSettings,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, FunctionError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, FunctionError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let endpoint = match (var("EVENTS_ENDPOINT"), var("EVENTS_API_ID")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "EVENTS_ENDPOINT",
+                    "set either EVENTS_ENDPOINT or EVENTS_API_ID, not both".into(),
+                ));
+            }
+            (Some(value), None) => EndpointSource::Given(
+                Endpoint::parse(&value).map_err(|e| invalid("EVENTS_ENDPOINT", e.to_string()))?,
+            ),
+            (None, Some(id)) => {
+                if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(invalid(
+                        "EVENTS_API_ID",
+                        format!("{id:?} is not an AppSync API id (letters and digits)"),
+                    ));
+                }
+                EndpointSource::ApiId(id)
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "EVENTS_ENDPOINT",
+                    "not set; set EVENTS_ENDPOINT to the Events API's HTTP domain or URL, or EVENTS_API_ID to its id".into(),
+                ));
+            }
+        };
+        let settings = PublisherSettings {
+            concurrency: number(&var, "PUBLISH_CONCURRENCY", DEFAULT_CONCURRENCY, 1..=64)?,
+            max_attempts: number(&var, "PUBLISH_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1..=20)?,
+            request_timeout: Duration::from_millis(number(
+                &var,
+                "PUBLISH_REQUEST_TIMEOUT_MS",
+                DEFAULT_REQUEST_TIMEOUT_MS,
+                50..=900_000,
+            )?),
+            ..PublisherSettings::default()
+        };
+        Ok(Self {
+            endpoint,
+            events_region: var("EVENTS_REGION"),
+            aws_region: var("AWS_REGION"),
+            settings,
+        })
+    }
+
+    /// The signing region for `endpoint` (see [`resolve_region`]), with errors naming the
+    /// variable at fault.
+    pub fn signing_region(&self, endpoint: &Endpoint) -> Result<ResolvedRegion, FunctionError> {
+        resolve_region(
+            self.events_region.as_deref(),
+            endpoint.host(),
+            self.aws_region.as_deref(),
+        )
+        .map_err(|e| match e {
+            PublishError::InvalidRegion { .. } if self.events_region.is_some() => {
+                invalid("EVENTS_REGION", e.to_string())
+            }
+            PublishError::InvalidRegion { .. } => invalid("AWS_REGION", e.to_string()),
+            other => invalid("EVENTS_REGION", other.to_string()),
+        })
+    }
+}
+
+/// Builds the publisher: loads the AWS configuration and credentials once, resolves the
+/// endpoint (calling `GetApi` for `EVENTS_API_ID`) and the signing region, and logs what
+/// it will sign for and why — never the credentials.
+pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // The API lives in the signing region; `GetApi` must be asked there, not wherever a
+    // profile points.
+    if let Some(region) = &config.events_region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let sdk = loader.load().await;
+    let credentials = sdk.credentials_provider().ok_or_else(|| {
+        FunctionError::Credentials("the default credential chain is not configured".into())
+    })?;
+    // Resolve once now: a function without a role (or with broken credentials) fails its
+    // cold start with a clear message instead of failing every invocation.
+    credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| FunctionError::Credentials(e.to_string()))?;
+
+    let (endpoint, endpoint_from) = match &config.endpoint {
+        EndpointSource::Given(endpoint) => (endpoint.clone(), "EVENTS_ENDPOINT"),
+        EndpointSource::ApiId(id) => (resolve_api_endpoint(&sdk, id).await?, "EVENTS_API_ID"),
+    };
+    let region = config.signing_region(&endpoint)?;
+    let why = match region.source {
+        RegionSource::Explicit => "EVENTS_REGION is set",
+        RegionSource::EndpointHost => "named by the endpoint host",
+        _ => "AWS_REGION fallback: the endpoint host names no region",
+    };
+    tracing::info!(
+        endpoint_host = endpoint.host(),
+        endpoint_from,
+        region = %region.region,
+        region_source = %region.source,
+        why,
+        concurrency = config.settings.concurrency,
+        max_attempts = config.settings.max_attempts,
+        request_timeout_ms = config.settings.request_timeout.as_millis() as u64,
+        "publisher configured"
+    );
+    if let Some(host_region) = region.host_region.as_ref().filter(|r| **r != region.region) {
+        tracing::warn!(
+            region = %region.region,
+            host_region = %host_region,
+            "EVENTS_REGION differs from the region in the endpoint host; AppSync will likely reject the signatures"
+        );
+    }
+    Publisher::new(endpoint, region.region, credentials, config.settings)
+        .map_err(|e| FunctionError::Init(e.to_string()))
+}
+
+/// `GetApi(id).api.dns["HTTP"]`, parsed.
+async fn resolve_api_endpoint(sdk: &SdkConfig, api_id: &str) -> Result<Endpoint, FunctionError> {
+    let client = aws_sdk_appsync::Client::new(sdk);
+    let output = client.get_api().api_id(api_id).send().await.map_err(|e| {
+        invalid(
+            "EVENTS_API_ID",
+            format!(
+                "GetApi({api_id}) failed: {}",
+                aws_sdk_appsync::error::DisplayErrorContext(&e)
+            ),
+        )
+    })?;
+    let domain = output
+        .api()
+        .and_then(|api| api.dns())
+        .and_then(|dns| dns.get("HTTP"))
+        .ok_or_else(|| {
+            invalid(
+                "EVENTS_API_ID",
+                format!("GetApi({api_id}) returned no dns[\"HTTP\"]; is it an Events API?"),
+            )
+        })?;
+    Endpoint::parse(domain).map_err(|e| invalid("EVENTS_API_ID", e.to_string()))
+}
+
+fn invalid(name: &'static str, reason: String) -> FunctionError {
+    FunctionError::Config { name, reason }
+}
+
+fn number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, FunctionError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = var(name) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(invalid(
+            name,
+            format!(
+                "{raw:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, FunctionError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn error_names(vars: &[(&str, &str)], name: &str) {
+        match config(vars) {
+            Err(FunctionError::Config { name: n, reason }) => assert_eq!(n, name, "{reason}"),
+            other => panic!("expected a config error naming {name}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_endpoint_is_set() {
+        let c = config(&[("EVENTS_ENDPOINT", "abc.appsync-api.eu-west-1.amazonaws.com")])
+            .expect("valid");
+        assert_eq!(c.settings.concurrency, 4);
+        assert_eq!(c.settings.max_attempts, 4);
+        assert_eq!(c.settings.request_timeout, Duration::from_millis(5000));
+        assert_eq!(c.events_region, None);
+    }
+
+    #[test]
+    fn numbers_are_read_and_range_checked() {
+        let c = config(&[
+            ("EVENTS_ENDPOINT", "https://events.example.com"),
+            ("PUBLISH_CONCURRENCY", "8"),
+            ("PUBLISH_MAX_ATTEMPTS", "2"),
+            ("PUBLISH_REQUEST_TIMEOUT_MS", "750"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            (
+                c.settings.concurrency,
+                c.settings.max_attempts,
+                c.settings.request_timeout
+            ),
+            (8, 2, Duration::from_millis(750))
+        );
+        let e = ("EVENTS_ENDPOINT", "https://events.example.com");
+        error_names(&[e, ("PUBLISH_CONCURRENCY", "0")], "PUBLISH_CONCURRENCY");
+        error_names(&[e, ("PUBLISH_CONCURRENCY", "four")], "PUBLISH_CONCURRENCY");
+        error_names(&[e, ("PUBLISH_MAX_ATTEMPTS", "-1")], "PUBLISH_MAX_ATTEMPTS");
+        error_names(
+            &[e, ("PUBLISH_REQUEST_TIMEOUT_MS", "10")],
+            "PUBLISH_REQUEST_TIMEOUT_MS",
+        );
+    }
+
+    #[test]
+    fn endpoint_or_api_id_is_required_and_not_both() {
+        error_names(&[], "EVENTS_ENDPOINT");
+        error_names(&[("EVENTS_ENDPOINT", "  ")], "EVENTS_ENDPOINT");
+        error_names(
+            &[
+                ("EVENTS_ENDPOINT", "events.example.com"),
+                ("EVENTS_API_ID", "abc"),
+            ],
+            "EVENTS_ENDPOINT",
+        );
+        error_names(&[("EVENTS_API_ID", "abc/../x")], "EVENTS_API_ID");
+        let c = config(&[("EVENTS_API_ID", "abcdefghijklmnopqrstuvwxyz")]).expect("valid");
+        assert_eq!(
+            c.endpoint,
+            EndpointSource::ApiId("abcdefghijklmnopqrstuvwxyz".into())
+        );
+    }
+
+    #[test]
+    fn plain_http_off_loopback_stops_init_naming_the_variable() {
+        error_names(
+            &[("EVENTS_ENDPOINT", "http://events.example.com")],
+            "EVENTS_ENDPOINT",
+        );
+        error_names(
+            &[("EVENTS_ENDPOINT", "https://x.example.com/graphql")],
+            "EVENTS_ENDPOINT",
+        );
+    }
+
+    #[test]
+    fn signing_region_follows_the_precedence_and_names_the_culprit() {
+        let host = ("EVENTS_ENDPOINT", "abc.appsync-api.eu-west-1.amazonaws.com");
+        let custom = ("EVENTS_ENDPOINT", "https://events.example.com");
+        let region = |vars: &[(&str, &str)]| {
+            let c = config(vars).expect("valid");
+            let EndpointSource::Given(endpoint) = &c.endpoint else {
+                panic!("endpoint given")
+            };
+            c.signing_region(endpoint)
+        };
+        let r = region(&[host, ("AWS_REGION", "us-east-1")]).expect("ok");
+        assert_eq!(
+            (r.region.as_str(), r.source),
+            ("eu-west-1", RegionSource::EndpointHost)
+        );
+        let r = region(&[
+            host,
+            ("EVENTS_REGION", "us-west-2"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .expect("ok");
+        assert_eq!(
+            (r.region.as_str(), r.source),
+            ("us-west-2", RegionSource::Explicit)
+        );
+        let r = region(&[custom, ("AWS_REGION", "ap-south-1")]).expect("ok");
+        assert_eq!(
+            (r.region.as_str(), r.source),
+            ("ap-south-1", RegionSource::Fallback)
+        );
+        let culprit = |vars: &[(&str, &str)]| match region(vars) {
+            Err(FunctionError::Config { name, .. }) => name,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        assert_eq!(culprit(&[custom]), "EVENTS_REGION");
+        assert_eq!(
+            culprit(&[custom, ("EVENTS_REGION", "Mars")]),
+            "EVENTS_REGION"
+        );
+        assert_eq!(culprit(&[custom, ("AWS_REGION", "nowhere")]), "AWS_REGION");
+    }
+}
