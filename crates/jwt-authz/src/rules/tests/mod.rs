@@ -3,6 +3,7 @@
 
 mod compile_errors;
 mod decision_table;
+mod docs_examples;
 mod graphql_rules;
 mod injection;
 
