@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate events/authorizer/: sample authorizer requests and their exact expected answers.
+"""Regenerate events/authorizer/ (sample requests + exact expected answers) and dev/sam-local-env.json.
 
 Tokens are signed by the embedded development issuer (dev/local.env) with fixed iat/exp, so
 the output is reproducible byte for byte: running this again changes nothing unless the
@@ -141,21 +141,37 @@ def render(value: object) -> str:
     return json.dumps(value, indent=2) + "\n"
 
 
+def sam_local_env() -> dict[str, dict[str, str]]:
+    """`sam local invoke --env-vars` file: the dev configuration per function logical id.
+
+    SAM local only passes variables the template declares; the template's conditional ones
+    that are absent here arrive as empty strings, which the functions treat as unset.
+    """
+    authorizer = ["JWT_PROFILE", "JWT_ISSUER", "JWT_SECRET", "TOKEN_PREFIXES", "AUTH_CACHE_TTL_SECONDS"]
+    return {
+        "AuthorizerFunction": {k: ENV[k] for k in authorizer},
+        # Reachable from the container with `--docker-network host` (Linux).
+        "PublisherFunction": {"EVENTS_ENDPOINT": ENV["EVENTS_ENDPOINT"]},
+    }
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     OUT.mkdir(parents=True, exist_ok=True)
     stale = []
+    outputs = [(ROOT / "dev" / "sam-local-env.json", sam_local_env())]
     for name, (request, expected) in SAMPLES.items():
-        for path, value in ((OUT / f"{name}.json", request), (OUT / f"{name}.expected.json", expected)):
-            text = render(value)
-            current = path.read_text(encoding="utf-8") if path.exists() else None
-            if current == text:
-                continue
-            if check:
-                stale.append(path.relative_to(ROOT))
-            else:
-                path.write_text(text, encoding="utf-8")
-                print(f"wrote {path.relative_to(ROOT)}")
+        outputs += [(OUT / f"{name}.json", request), (OUT / f"{name}.expected.json", expected)]
+    for path, value in outputs:
+        text = render(value)
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if check:
+            stale.append(path.relative_to(ROOT))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
     if stale:
         print("stale samples (run scripts/make-authorizer-samples.py):", *stale, sep="\n  ", file=sys.stderr)
         return 1
