@@ -217,7 +217,8 @@ mod tests {
     #[test]
     fn invalid_paths_are_refused_with_the_reason() {
         use ChannelError::*;
-        let cases: &[(&str, fn(String) -> ChannelError)] = &[
+        type Make = fn(String) -> ChannelError;
+        let cases: &[(&str, Make)] = &[
             ("ns/a", MissingLeadingSlash),
             ("/ns/a/b/c/d/e", TooManySegments),
             ("/ns//a", EmptySegment),

@@ -12,8 +12,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use appsync_types::{
-    AuthorizerRequest, ChannelPath, EventsAuthorizerRequest, EventsAuthorizerResponse, EventsOperation,
-    GraphqlAuthorizerRequest, GraphqlAuthorizerResponse,
+    AuthorizerRequest, ChannelPath, EventsAuthorizerRequest, EventsAuthorizerResponse,
+    EventsOperation, GraphqlAuthorizerRequest, GraphqlAuthorizerResponse,
 };
 use serde_json::Value;
 
@@ -93,9 +93,14 @@ pub struct Authorizer {
 impl Authorizer {
     /// Compiles a configuration. Nothing is fetched: call [`prefetch`](Self::prefetch).
     pub fn new(config: &AuthorizerConfig, deps: &Dependencies) -> Result<Self, Error> {
-        let cache_ttl = config.cache_ttl_seconds.unwrap_or(DEFAULT_CACHE_TTL_SECONDS);
+        let cache_ttl = config
+            .cache_ttl_seconds
+            .unwrap_or(DEFAULT_CACHE_TTL_SECONDS);
         if cache_ttl > MAX_CACHE_TTL_SECONDS {
-            return Err(Error::config("cacheTtlSeconds", format!("{cache_ttl} is above AppSync's maximum of {MAX_CACHE_TTL_SECONDS}")));
+            return Err(Error::config(
+                "cacheTtlSeconds",
+                format!("{cache_ttl} is above AppSync's maximum of {MAX_CACHE_TTL_SECONDS}"),
+            ));
         }
         Ok(Self {
             verifier: Verifier::new(config, deps)?,
@@ -118,7 +123,10 @@ impl Authorizer {
 
     /// Decides on any incoming event; never fails: what cannot be understood is denied.
     pub async fn authorize(&self, event: &Value) -> Decision<'_> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         self.authorize_at(event, now).await
     }
 
@@ -143,7 +151,11 @@ impl Authorizer {
             EventsOperation::Publish => Operation::Publish,
             EventsOperation::Unknown(_) => return deny_events(Denial::UnknownOperation, None),
         };
-        let verified = match self.verifier.verify(&request.authorization_token, now).await {
+        let verified = match self
+            .verifier
+            .verify(&request.authorization_token, now)
+            .await
+        {
             Ok(v) => v,
             Err(denial) => return deny_events(denial, None),
         };
@@ -159,19 +171,42 @@ impl Authorizer {
                 Err(_) => return deny_events(Denial::ChannelInvalid, issuer),
             },
         };
-        let ttl = match self.channel_rules.decide(operation, channel.as_ref(), &verified.claims) {
+        let ttl = match self
+            .channel_rules
+            .decide(operation, channel.as_ref(), &verified.claims)
+        {
             RuleDecision::Denied(rule) => return deny_events(Denial::Channel(rule), issuer),
-            RuleDecision::Allowed { depends_on_channel: true } => 0,
-            _ if operation == Operation::Connect && !self.channel_rules.is_empty() && !self.cache_connect => 0,
+            RuleDecision::Allowed {
+                depends_on_channel: true,
+            } => 0,
+            _ if operation == Operation::Connect
+                && !self.channel_rules.is_empty()
+                && !self.cache_connect =>
+            {
+                0
+            }
             _ => self.allow_ttl(&verified, now),
         };
-        let response = EventsAuthorizerResponse { is_authorized: true, handler_context: verified.context(), ttl_override: Some(ttl) };
-        Decision { response: Response::Events(response), denial: None, issuer, elapsed: Duration::ZERO }
+        let response = EventsAuthorizerResponse {
+            is_authorized: true,
+            handler_context: verified.context(),
+            ttl_override: Some(ttl),
+        };
+        Decision {
+            response: Response::Events(response),
+            denial: None,
+            issuer,
+            elapsed: Duration::ZERO,
+        }
     }
 
     /// Decides on a GraphQL request.
     pub async fn graphql(&self, request: &GraphqlAuthorizerRequest, now: u64) -> Decision<'_> {
-        let verified = match self.verifier.verify(&request.authorization_token, now).await {
+        let verified = match self
+            .verifier
+            .verify(&request.authorization_token, now)
+            .await
+        {
             Ok(v) => v,
             Err(denial) => {
                 return Decision {
@@ -188,7 +223,12 @@ impl Authorizer {
             denied_fields: self.graphql_rules.denied_fields(&verified.claims),
             ttl_override: Some(self.allow_ttl(&verified, now)),
         };
-        Decision { response: Response::Graphql(response), denial: None, issuer: Some(verified.issuer.iss()), elapsed: Duration::ZERO }
+        Decision {
+            response: Response::Graphql(response),
+            denial: None,
+            issuer: Some(verified.issuer.iss()),
+            elapsed: Duration::ZERO,
+        }
     }
 
     fn allow_ttl(&self, verified: &Verified<'_>, now: u64) -> u64 {
@@ -197,5 +237,10 @@ impl Authorizer {
 }
 
 fn deny_events(denial: Denial, issuer: Option<&str>) -> Decision<'_> {
-    Decision { response: Response::Events(EventsAuthorizerResponse::deny()), denial: Some(denial), issuer, elapsed: Duration::ZERO }
+    Decision {
+        response: Response::Events(EventsAuthorizerResponse::deny()),
+        denial: Some(denial),
+        issuer,
+        elapsed: Duration::ZERO,
+    }
 }

@@ -33,15 +33,13 @@ impl ClaimChecks {
         if now >= exp.saturating_add(self.leeway) {
             return Err(Denial::Expired);
         }
-        if let Some(nbf) = numeric_date(claims.get("nbf"))? {
-            if nbf > now.saturating_add(self.leeway) {
-                return Err(Denial::NotYetValid);
-            }
+        if numeric_date(claims.get("nbf"))?.is_some_and(|nbf| nbf > now.saturating_add(self.leeway))
+        {
+            return Err(Denial::NotYetValid);
         }
-        if let Some(iat) = numeric_date(claims.get("iat"))? {
-            if iat > now.saturating_add(self.leeway) {
-                return Err(Denial::IssuedInFuture);
-            }
+        if numeric_date(claims.get("iat"))?.is_some_and(|iat| iat > now.saturating_add(self.leeway))
+        {
+            return Err(Denial::IssuedInFuture);
         }
         match claims.get("sub") {
             Some(Value::String(sub)) if !sub.is_empty() => {}
@@ -54,7 +52,11 @@ impl ClaimChecks {
     }
 
     fn check_audience(&self, aud: Option<&Value>) -> Result<(), Denial> {
-        let matches = |a: &str| self.audiences.as_ref().is_none_or(|accepted| accepted.iter().any(|x| x == a));
+        let matches = |a: &str| {
+            self.audiences
+                .as_ref()
+                .is_none_or(|accepted| accepted.iter().any(|x| x == a))
+        };
         match aud {
             None | Some(Value::Null) if self.audiences.is_some() => Err(Denial::AudienceMismatch),
             None | Some(Value::Null) => Ok(()),
@@ -68,10 +70,16 @@ impl ClaimChecks {
             Some(Value::Array(items)) => {
                 let mut any = self.audiences.is_none();
                 for item in items {
-                    let Value::String(a) = item else { return Err(Denial::ClaimInvalid) };
+                    let Value::String(a) = item else {
+                        return Err(Denial::ClaimInvalid);
+                    };
                     any |= self.audiences.is_some() && matches(a);
                 }
-                if any { Ok(()) } else { Err(Denial::AudienceMismatch) }
+                if any {
+                    Ok(())
+                } else {
+                    Err(Denial::AudienceMismatch)
+                }
             }
             Some(_) => Err(Denial::ClaimInvalid),
         }
@@ -121,7 +129,10 @@ mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn checks(aud: Option<&[&str]>) -> ClaimChecks {
-        ClaimChecks { audiences: aud.map(|a| a.iter().map(|s| s.to_string()).collect()), leeway: 30 }
+        ClaimChecks {
+            audiences: aud.map(|a| a.iter().map(|s| s.to_string()).collect()),
+            leeway: 30,
+        }
     }
 
     fn claims(v: Value) -> Map<String, Value> {
@@ -134,49 +145,100 @@ mod tests {
 
     #[test]
     fn valid_claims_pass_and_report_expiry() {
-        let r = run(Some(&["authenticated"]), json!({"sub":"u","aud":"authenticated","exp":NOW+60,"iat":NOW,"nbf":NOW}));
-        assert_eq!(r, Ok(Lifetime { expires_at: NOW + 60 }));
+        let r = run(
+            Some(&["authenticated"]),
+            json!({"sub":"u","aud":"authenticated","exp":NOW+60,"iat":NOW,"nbf":NOW}),
+        );
+        assert_eq!(
+            r,
+            Ok(Lifetime {
+                expires_at: NOW + 60
+            })
+        );
     }
 
     #[test]
     fn missing_exp_is_denied() {
-        assert_eq!(run(None, json!({"sub":"u"})), Err(Denial::ExpirationMissing));
+        assert_eq!(
+            run(None, json!({"sub":"u"})),
+            Err(Denial::ExpirationMissing)
+        );
     }
 
     #[test]
     fn exp_of_the_wrong_type_is_denied_not_ignored() {
-        for exp in [json!("9999999999"), json!(true), json!([1]), json!({}), json!(-5)] {
-            assert_eq!(run(None, json!({"sub":"u","exp":exp})), Err(Denial::ClaimInvalid), "{exp}");
+        for exp in [
+            json!("9999999999"),
+            json!(true),
+            json!([1]),
+            json!({}),
+            json!(-5),
+        ] {
+            assert_eq!(
+                run(None, json!({"sub":"u","exp":exp})),
+                Err(Denial::ClaimInvalid),
+                "{exp}"
+            );
         }
     }
 
     #[test]
     fn expired_beyond_leeway_is_denied_within_leeway_allowed() {
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW-31})), Err(Denial::Expired));
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW-30})), Err(Denial::Expired));
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW-31})),
+            Err(Denial::Expired)
+        );
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW-30})),
+            Err(Denial::Expired)
+        );
         assert!(run(None, json!({"sub":"u","exp":NOW-29})).is_ok());
     }
 
     #[test]
     fn future_nbf_and_iat_are_denied() {
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW+99,"nbf":NOW+31})), Err(Denial::NotYetValid));
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW+99,"iat":NOW+31})), Err(Denial::IssuedInFuture));
-        assert!(run(None, json!({"sub":"u","exp":NOW+99,"iat":NOW+30,"nbf":NOW+30})).is_ok());
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW+99,"nbf":"0"})), Err(Denial::ClaimInvalid));
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW+99,"nbf":NOW+31})),
+            Err(Denial::NotYetValid)
+        );
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW+99,"iat":NOW+31})),
+            Err(Denial::IssuedInFuture)
+        );
+        assert!(
+            run(
+                None,
+                json!({"sub":"u","exp":NOW+99,"iat":NOW+30,"nbf":NOW+30})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW+99,"nbf":"0"})),
+            Err(Denial::ClaimInvalid)
+        );
     }
 
     #[test]
     fn fractional_and_huge_numeric_dates_are_handled() {
         assert!(run(None, json!({"sub":"u","exp":(NOW as f64)+60.5})).is_ok());
         assert!(run(None, json!({"sub":"u","exp":1e300})).is_ok());
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW+99,"iat":1e300})), Err(Denial::IssuedInFuture));
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW+99,"iat":1e300})),
+            Err(Denial::IssuedInFuture)
+        );
     }
 
     #[test]
     fn sub_must_be_a_non_empty_string() {
         assert_eq!(run(None, json!({"exp":NOW+9})), Err(Denial::SubjectMissing));
-        assert_eq!(run(None, json!({"exp":NOW+9,"sub":""})), Err(Denial::SubjectMissing));
-        assert_eq!(run(None, json!({"exp":NOW+9,"sub":42})), Err(Denial::ClaimInvalid));
+        assert_eq!(
+            run(None, json!({"exp":NOW+9,"sub":""})),
+            Err(Denial::SubjectMissing)
+        );
+        assert_eq!(
+            run(None, json!({"exp":NOW+9,"sub":42})),
+            Err(Denial::ClaimInvalid)
+        );
     }
 
     #[test]
@@ -184,16 +246,31 @@ mod tests {
         let aud = Some(&["a", "b"][..]);
         assert!(run(aud, json!({"sub":"u","exp":NOW+9,"aud":"b"})).is_ok());
         assert!(run(aud, json!({"sub":"u","exp":NOW+9,"aud":["x","a"]})).is_ok());
-        assert_eq!(run(aud, json!({"sub":"u","exp":NOW+9,"aud":["x"]})), Err(Denial::AudienceMismatch));
-        assert_eq!(run(aud, json!({"sub":"u","exp":NOW+9})), Err(Denial::AudienceMismatch));
-        assert_eq!(run(aud, json!({"sub":"u","exp":NOW+9,"aud":[1]})), Err(Denial::ClaimInvalid));
-        assert_eq!(run(aud, json!({"sub":"u","exp":NOW+9,"aud":{"a":1}})), Err(Denial::ClaimInvalid));
+        assert_eq!(
+            run(aud, json!({"sub":"u","exp":NOW+9,"aud":["x"]})),
+            Err(Denial::AudienceMismatch)
+        );
+        assert_eq!(
+            run(aud, json!({"sub":"u","exp":NOW+9})),
+            Err(Denial::AudienceMismatch)
+        );
+        assert_eq!(
+            run(aud, json!({"sub":"u","exp":NOW+9,"aud":[1]})),
+            Err(Denial::ClaimInvalid)
+        );
+        assert_eq!(
+            run(aud, json!({"sub":"u","exp":NOW+9,"aud":{"a":1}})),
+            Err(Denial::ClaimInvalid)
+        );
     }
 
     #[test]
     fn unchecked_audience_is_still_type_checked() {
         assert!(run(None, json!({"sub":"u","exp":NOW+9,"aud":"anything"})).is_ok());
-        assert_eq!(run(None, json!({"sub":"u","exp":NOW+9,"aud":5})), Err(Denial::ClaimInvalid));
+        assert_eq!(
+            run(None, json!({"sub":"u","exp":NOW+9,"aud":5})),
+            Err(Denial::ClaimInvalid)
+        );
     }
 
     #[test]

@@ -162,8 +162,10 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_errors() {
-        let err = serde_json::from_str::<AuthorizerConfig>(r#"{"issuers": [{"issuer": "x", "audiance": ["a"]}]}"#)
-            .expect_err("typo");
+        let err = serde_json::from_str::<AuthorizerConfig>(
+            r#"{"issuers": [{"issuer": "x", "audiance": ["a"]}]}"#,
+        )
+        .expect_err("typo");
         assert!(err.to_string().contains("audiance"), "{err}");
     }
 

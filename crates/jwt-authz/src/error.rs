@@ -46,6 +46,9 @@ pub enum Error {
 impl Error {
     /// A configuration error for `field`.
     pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Config { field: field.into(), message: message.into() }
+        Self::Config {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

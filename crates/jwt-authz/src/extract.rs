@@ -29,7 +29,10 @@ impl TokenExtractor {
     /// empty strings are ignored).
     pub fn new(prefixes: Vec<String>, suffixes: Vec<String>) -> Self {
         let keep = |v: Vec<String>| v.into_iter().filter(|s| !s.is_empty()).collect();
-        Self { prefixes: keep(prefixes), suffixes: keep(suffixes) }
+        Self {
+            prefixes: keep(prefixes),
+            suffixes: keep(suffixes),
+        }
     }
 
     /// The configured prefixes.
@@ -49,10 +52,18 @@ impl TokenExtractor {
         if let Some(rest) = strip_bearer(token) {
             token = rest;
         }
-        if let Some(rest) = self.prefixes.iter().find_map(|p| token.strip_prefix(p.as_str())) {
+        if let Some(rest) = self
+            .prefixes
+            .iter()
+            .find_map(|p| token.strip_prefix(p.as_str()))
+        {
             token = rest;
         }
-        if let Some(rest) = self.suffixes.iter().find_map(|s| token.strip_suffix(s.as_str())) {
+        if let Some(rest) = self
+            .suffixes
+            .iter()
+            .find_map(|s| token.strip_suffix(s.as_str()))
+        {
             token = rest;
         }
         let token = token.trim();
@@ -70,8 +81,9 @@ impl TokenExtractor {
 fn strip_bearer(token: &str) -> Option<&str> {
     let head = token.get(..6)?;
     let rest = &token[6..];
-    (head.eq_ignore_ascii_case("bearer") && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
-        .then(|| rest.trim_start())
+    (head.eq_ignore_ascii_case("bearer")
+        && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+    .then(|| rest.trim_start())
 }
 
 /// Whether `token` is three non-empty dot-separated segments of the base64url alphabet
@@ -114,7 +126,11 @@ mod tests {
     #[test]
     fn bearer_prefix_is_stripped_case_insensitively() {
         for bearer in ["Bearer ", "bearer ", "BEARER  "] {
-            assert_eq!(extractor().extract(&format!("{bearer}{JWT}")), Ok(JWT), "{bearer:?}");
+            assert_eq!(
+                extractor().extract(&format!("{bearer}{JWT}")),
+                Ok(JWT),
+                "{bearer:?}"
+            );
         }
     }
 
@@ -127,7 +143,10 @@ mod tests {
 
     #[test]
     fn unconfigured_wrapper_is_malformed() {
-        assert_eq!(extractor().extract(&format!("other:{JWT}")), Err(Denial::TokenMalformed));
+        assert_eq!(
+            extractor().extract(&format!("other:{JWT}")),
+            Err(Denial::TokenMalformed)
+        );
     }
 
     #[test]
@@ -146,8 +165,15 @@ mod tests {
 
     #[test]
     fn anything_but_three_base64url_segments_is_malformed() {
-        for bad in ["a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b=.c", "a.b+.c", "a.b/.c", "a b.c.d", "ä.b.c"] {
-            assert_eq!(extractor().extract(bad), Err(Denial::TokenMalformed), "{bad}");
+        for bad in [
+            "a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b=.c", "a.b+.c", "a.b/.c", "a b.c.d",
+            "ä.b.c",
+        ] {
+            assert_eq!(
+                extractor().extract(bad),
+                Err(Denial::TokenMalformed),
+                "{bad}"
+            );
         }
     }
 

@@ -34,7 +34,11 @@ pub struct FetchLimits {
 
 impl Default for FetchLimits {
     fn default() -> Self {
-        Self { connect_timeout: Duration::from_secs(1), timeout: Duration::from_millis(1500), max_body: 256 * 1024 }
+        Self {
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_millis(1500),
+            max_body: 256 * 1024,
+        }
     }
 }
 
@@ -52,7 +56,10 @@ impl HttpFetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.timeout)
-            .user_agent(concat!("appsync-jwt-authorizer/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "appsync-jwt-authorizer/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(|e| Error::config("http client", e.to_string()))?;
         Ok(Self { client, limits })
@@ -62,7 +69,10 @@ impl HttpFetcher {
 impl Fetcher for HttpFetcher {
     fn get<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move {
-            let fail = |message: String| Error::Fetch { url: url.to_string(), message };
+            let fail = |message: String| Error::Fetch {
+                url: url.to_string(),
+                message,
+            };
             let mut response = self
                 .client
                 .get(url.clone())
@@ -72,15 +82,26 @@ impl Fetcher for HttpFetcher {
                 .map_err(|e| fail(describe(&e)))?;
             let status = response.status();
             if status != reqwest::StatusCode::OK {
-                return Err(fail(format!("status {status} (only 200 is accepted; redirects are not followed)")));
+                return Err(fail(format!(
+                    "status {status} (only 200 is accepted; redirects are not followed)"
+                )));
             }
-            if response.content_length().is_some_and(|len| len > self.limits.max_body as u64) {
-                return Err(fail(format!("body larger than {} bytes", self.limits.max_body)));
+            if response
+                .content_length()
+                .is_some_and(|len| len > self.limits.max_body as u64)
+            {
+                return Err(fail(format!(
+                    "body larger than {} bytes",
+                    self.limits.max_body
+                )));
             }
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e)))? {
                 if body.len() + chunk.len() > self.limits.max_body {
-                    return Err(fail(format!("body larger than {} bytes", self.limits.max_body)));
+                    return Err(fail(format!(
+                        "body larger than {} bytes",
+                        self.limits.max_body
+                    )));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -103,15 +124,21 @@ fn describe(error: &reqwest::Error) -> String {
 /// Parses a configured URL that keys or discovery documents will be fetched from: `https`,
 /// or `http` to a loopback host for local development.
 pub fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value).map_err(|e| Error::config(field, format!("{value:?} is not a URL: {e}")))?;
+    let url = Url::parse(value)
+        .map_err(|e| Error::config(field, format!("{value:?} is not a URL: {e}")))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(Error::config(
             field,
-            format!("{value:?} uses plain http; only https is allowed (http only for loopback hosts in local development)"),
+            format!(
+                "{value:?} uses plain http; only https is allowed (http only for loopback hosts in local development)"
+            ),
         )),
-        other => Err(Error::config(field, format!("{value:?}: unsupported scheme {other:?}; use https"))),
+        other => Err(Error::config(
+            field,
+            format!("{value:?}: unsupported scheme {other:?}; use https"),
+        )),
     }
 }
 
@@ -131,16 +158,35 @@ mod tests {
 
     #[test]
     fn https_urls_are_accepted() {
-        assert!(parse_fetch_url("JWT_JWKS_URL", "https://x.supabase.co/auth/v1/.well-known/jwks.json").is_ok());
+        assert!(
+            parse_fetch_url(
+                "JWT_JWKS_URL",
+                "https://x.supabase.co/auth/v1/.well-known/jwks.json"
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn plain_http_is_accepted_only_for_loopback() {
-        for ok in ["http://127.0.0.1:54321/jwks", "http://localhost/jwks", "http://[::1]:9/jwks", "http://127.8.0.1/x"] {
+        for ok in [
+            "http://127.0.0.1:54321/jwks",
+            "http://localhost/jwks",
+            "http://[::1]:9/jwks",
+            "http://127.8.0.1/x",
+        ] {
             assert!(parse_fetch_url("JWT_JWKS_URL", ok).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com/jwks", "http://10.0.0.1/jwks", "http://localhost.evil.com/x", "ftp://x/y", "nope"] {
-            let err = parse_fetch_url("JWT_JWKS_URL", bad).expect_err(bad).to_string();
+        for bad in [
+            "http://example.com/jwks",
+            "http://10.0.0.1/jwks",
+            "http://localhost.evil.com/x",
+            "ftp://x/y",
+            "nope",
+        ] {
+            let err = parse_fetch_url("JWT_JWKS_URL", bad)
+                .expect_err(bad)
+                .to_string();
             assert!(err.starts_with("JWT_JWKS_URL:"), "{err}");
         }
     }

@@ -51,7 +51,10 @@ impl SecretProvider for NoSecretStore {
         Box::pin(async move {
             match secret {
                 SecretRef::Value(v) => Ok(v.as_bytes().to_vec()),
-                other => Err(Error::Secret(format!("no secret store configured for {}", other.describe()))),
+                other => Err(Error::Secret(format!(
+                    "no secret store configured for {}",
+                    other.describe()
+                ))),
             }
         })
     }
@@ -60,7 +63,7 @@ impl SecretProvider for NoSecretStore {
 /// Where an issuer's keys come from.
 #[derive(Debug)]
 enum Keys {
-    Jwks(JwksCache),
+    Jwks(Box<JwksCache>),
     Secret(SecretKey),
 }
 
@@ -76,11 +79,21 @@ struct SecretKey {
 
 impl SecretKey {
     async fn key(&self) -> Result<Arc<VerifyingKey>, Denial> {
-        if let Some(key) = self.loaded.read().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(key) = self
+            .loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Ok(key);
         }
         let mut last_failure = self.last_failure.lock().await;
-        if let Some(key) = self.loaded.read().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(key) = self
+            .loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Ok(key);
         }
         if last_failure.is_some_and(|t| t.elapsed() < SECRET_RETRY) {
@@ -88,7 +101,10 @@ impl SecretKey {
         }
         match self.provider.fetch(&self.reference).await {
             Ok(secret) if secret.len() >= 32 => {
-                let key = Arc::new(VerifyingKey::shared_secret(&secret, self.algorithms.clone()));
+                let key = Arc::new(VerifyingKey::shared_secret(
+                    &secret,
+                    self.algorithms.clone(),
+                ));
                 *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(key.clone());
                 *last_failure = None;
                 tracing::info!(source = %self.reference.describe(), "shared secret loaded");
@@ -134,18 +150,26 @@ pub struct Dependencies {
 
 impl Issuer {
     /// Compiles `config` (the `index`-th issuer, for error messages).
-    pub fn compile(index: usize, config: &IssuerConfig, deps: &Dependencies) -> Result<Self, Error> {
+    pub fn compile(
+        index: usize,
+        config: &IssuerConfig,
+        deps: &Dependencies,
+    ) -> Result<Self, Error> {
         let field = |name: &str| format!("issuers[{index}].{name}");
         let iss = config.issuer.trim().to_owned();
         if iss.is_empty() {
-            return Err(Error::config(field("issuer"), "is required: the exact `iss` of accepted tokens"));
+            return Err(Error::config(
+                field("issuer"),
+                "is required: the exact `iss` of accepted tokens",
+            ));
         }
         let profile: Profile = match &config.profile {
             Some(p) => p.parse().map_err(|e| Error::config(field("profile"), e))?,
             None => Profile::default(),
         };
         let has_secret = config.secret.is_some();
-        let algorithms = resolve_algorithms(config, has_secret, profile).map_err(|m| Error::config(field("algorithms"), m))?;
+        let algorithms = resolve_algorithms(config, has_secret, profile)
+            .map_err(|m| Error::config(field("algorithms"), m))?;
         if has_secret && config.jwks_url.is_some() {
             return Err(Error::config(
                 field("secret"),
@@ -153,9 +177,13 @@ impl Issuer {
             ));
         }
         if profile == Profile::Firebase && !iss.starts_with(FIREBASE_ISSUER_PREFIX) {
-            return Err(Error::config(field("issuer"), format!("firebase issuers are {FIREBASE_ISSUER_PREFIX}<project-id>")));
+            return Err(Error::config(
+                field("issuer"),
+                format!("firebase issuers are {FIREBASE_ISSUER_PREFIX}<project-id>"),
+            ));
         }
-        let audiences = resolve_audience(config, profile, &iss).map_err(|m| Error::config(field("audience"), m))?;
+        let audiences = resolve_audience(config, profile, &iss)
+            .map_err(|m| Error::config(field("audience"), m))?;
         let profile_checks = resolve_profile_checks(config, profile, &field)?;
         let keys = match &config.secret {
             Some(reference) => Keys::Secret(SecretKey {
@@ -165,13 +193,25 @@ impl Issuer {
                 loaded: RwLock::new(None),
                 last_failure: tokio::sync::Mutex::new(None),
             }),
-            None => Keys::Jwks(JwksCache::new(key_source(config, profile, &iss, &field)?, deps.fetcher.clone(), deps.jwks_policy)),
+            None => Keys::Jwks(Box::new(JwksCache::new(
+                key_source(config, profile, &iss, &field)?,
+                deps.fetcher.clone(),
+                deps.jwks_policy,
+            ))),
         };
         let mut context_claims = vec!["sub".to_owned(), "iss".to_owned()];
-        for claim in profile.default_context_claims().iter().map(|c| (*c).to_owned()).chain(config.context_claims.iter().cloned()) {
+        for claim in profile
+            .default_context_claims()
+            .iter()
+            .map(|c| (*c).to_owned())
+            .chain(config.context_claims.iter().cloned())
+        {
             let claim = claim.trim().to_owned();
             if claim.is_empty() {
-                return Err(Error::config(field("contextClaims"), "contains an empty claim name"));
+                return Err(Error::config(
+                    field("contextClaims"),
+                    "contains an empty claim name",
+                ));
             }
             if !context_claims.contains(&claim) {
                 context_claims.push(claim);
@@ -181,7 +221,10 @@ impl Issuer {
             iss,
             profile,
             algorithms,
-            checks: ClaimChecks { audiences, leeway: config.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS) },
+            checks: ClaimChecks {
+                audiences,
+                leeway: config.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS),
+            },
             profile_checks,
             context_claims,
             require_kid: profile == Profile::Firebase,
@@ -204,7 +247,9 @@ impl Issuer {
         match &self.keys {
             Keys::Jwks(cache) => match cache.prefetch().await {
                 Ok(count) => tracing::info!(issuer = %self.iss, keys = count, "key set prefetched"),
-                Err(error) => tracing::warn!(issuer = %self.iss, %error, "key set not available at init; denying until it is"),
+                Err(error) => {
+                    tracing::warn!(issuer = %self.iss, %error, "key set not available at init; denying until it is")
+                }
             },
             Keys::Secret(secret) => {
                 let _ = secret.key().await;
@@ -213,7 +258,11 @@ impl Issuer {
     }
 
     /// The key for a token header.
-    pub(crate) async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Denial> {
+    pub(crate) async fn key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, Denial> {
         if !self.algorithms.contains(&alg) {
             return Err(Denial::AlgorithmNotAllowed);
         }
@@ -237,7 +286,11 @@ impl Issuer {
     }
 }
 
-fn resolve_algorithms(config: &IssuerConfig, has_secret: bool, profile: Profile) -> Result<Vec<Algorithm>, String> {
+fn resolve_algorithms(
+    config: &IssuerConfig,
+    has_secret: bool,
+    profile: Profile,
+) -> Result<Vec<Algorithm>, String> {
     let algorithms = match &config.algorithms {
         None if has_secret => vec![Algorithm::HS256],
         None if profile == Profile::Firebase => vec![Algorithm::RS256],
@@ -245,7 +298,8 @@ fn resolve_algorithms(config: &IssuerConfig, has_secret: bool, profile: Profile)
         Some(names) => {
             let mut algs = Vec::new();
             for name in names {
-                let alg = parse_algorithm(name.trim()).ok_or_else(|| format!("unknown algorithm {name:?}"))?;
+                let alg = parse_algorithm(name.trim())
+                    .ok_or_else(|| format!("unknown algorithm {name:?}"))?;
                 if !algs.contains(&alg) {
                     algs.push(alg);
                 }
@@ -256,7 +310,8 @@ fn resolve_algorithms(config: &IssuerConfig, has_secret: bool, profile: Profile)
     if algorithms.is_empty() {
         return Err("is empty; list at least one algorithm".into());
     }
-    let symmetric = |a: &Algorithm| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
+    let symmetric =
+        |a: &Algorithm| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
     if has_secret && !algorithms.iter().all(symmetric) {
         return Err("an issuer with a shared secret accepts only HS256/HS384/HS512".into());
     }
@@ -266,11 +321,20 @@ fn resolve_algorithms(config: &IssuerConfig, has_secret: bool, profile: Profile)
     Ok(algorithms)
 }
 
-fn resolve_audience(config: &IssuerConfig, profile: Profile, iss: &str) -> Result<Option<Vec<String>>, String> {
+fn resolve_audience(
+    config: &IssuerConfig,
+    profile: Profile,
+    iss: &str,
+) -> Result<Option<Vec<String>>, String> {
     let configured: Option<Vec<String>> = config
         .audience
         .as_ref()
-        .map(|a| a.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .filter(|a: &Vec<String>| !a.is_empty());
     if config.allow_any_audience {
         if configured.is_some() {
@@ -281,7 +345,9 @@ fn resolve_audience(config: &IssuerConfig, profile: Profile, iss: &str) -> Resul
     match (configured, profile) {
         (Some(a), _) => Ok(Some(a)),
         (None, Profile::Supabase) => Ok(Some(vec!["authenticated".into()])),
-        (None, Profile::Firebase) => Ok(Some(vec![iss.trim_start_matches(FIREBASE_ISSUER_PREFIX).to_owned()])),
+        (None, Profile::Firebase) => Ok(Some(vec![
+            iss.trim_start_matches(FIREBASE_ISSUER_PREFIX).to_owned(),
+        ])),
         // Clerk session tokens carry no aud; Cognito access tokens carry client_id instead.
         (None, Profile::Clerk | Profile::Cognito) => Ok(None),
         (None, Profile::Auth0 | Profile::Oidc) => Err(format!(
@@ -291,13 +357,22 @@ fn resolve_audience(config: &IssuerConfig, profile: Profile, iss: &str) -> Resul
     }
 }
 
-fn resolve_profile_checks(config: &IssuerConfig, profile: Profile, field: &dyn Fn(&str) -> String) -> Result<ProfileChecks, Error> {
+fn resolve_profile_checks(
+    config: &IssuerConfig,
+    profile: Profile,
+    field: &dyn Fn(&str) -> String,
+) -> Result<ProfileChecks, Error> {
     Ok(match profile {
         Profile::Supabase => {
-            if let Some(aal) = &config.required_aal {
-                if !matches!(aal.as_str(), "aal1" | "aal2") {
-                    return Err(Error::config(field("requiredAal"), format!("{aal:?}: expected aal1 or aal2")));
-                }
+            if let Some(aal) = config
+                .required_aal
+                .as_ref()
+                .filter(|a| !matches!(a.as_str(), "aal1" | "aal2"))
+            {
+                return Err(Error::config(
+                    field("requiredAal"),
+                    format!("{aal:?}: expected aal1 or aal2"),
+                ));
             }
             ProfileChecks::Supabase {
                 allow_anonymous: config.allow_anonymous.unwrap_or(true),
@@ -320,30 +395,55 @@ fn resolve_profile_checks(config: &IssuerConfig, profile: Profile, field: &dyn F
             let token_use = match config.token_use.as_deref().unwrap_or("access") {
                 "access" => TokenUse::Access,
                 "id" => TokenUse::Id,
-                other => return Err(Error::config(field("tokenUse"), format!("{other:?}: expected access or id"))),
+                other => {
+                    return Err(Error::config(
+                        field("tokenUse"),
+                        format!("{other:?}: expected access or id"),
+                    ));
+                }
             };
             if config.client_ids.is_empty() {
-                return Err(Error::config(field("clientIds"), "is required for cognito: list the accepted app client ids"));
+                return Err(Error::config(
+                    field("clientIds"),
+                    "is required for cognito: list the accepted app client ids",
+                ));
             }
-            ProfileChecks::Cognito { token_use, client_ids: config.client_ids.clone() }
+            ProfileChecks::Cognito {
+                token_use,
+                client_ids: config.client_ids.clone(),
+            }
         }
         Profile::Firebase => ProfileChecks::Firebase,
         Profile::Auth0 | Profile::Oidc => ProfileChecks::None,
     })
 }
 
-fn key_source(config: &IssuerConfig, profile: Profile, iss: &str, field: &dyn Fn(&str) -> String) -> Result<KeySource, Error> {
+fn key_source(
+    config: &IssuerConfig,
+    profile: Profile,
+    iss: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<KeySource, Error> {
     if let Some(url) = &config.jwks_url {
-        return Ok(KeySource::Jwks(parse_fetch_url(&field("jwksUrl"), url.trim())?));
+        return Ok(KeySource::Jwks(parse_fetch_url(
+            &field("jwksUrl"),
+            url.trim(),
+        )?));
     }
     let base = iss.trim_end_matches('/');
     match profile {
-        Profile::Supabase | Profile::Clerk | Profile::Cognito => {
-            Ok(KeySource::Jwks(parse_fetch_url(&field("issuer"), &format!("{base}/.well-known/jwks.json"))?))
-        }
-        Profile::Firebase => Ok(KeySource::Jwks(parse_fetch_url(&field("jwksUrl"), FIREBASE_JWKS_URL)?)),
+        Profile::Supabase | Profile::Clerk | Profile::Cognito => Ok(KeySource::Jwks(
+            parse_fetch_url(&field("issuer"), &format!("{base}/.well-known/jwks.json"))?,
+        )),
+        Profile::Firebase => Ok(KeySource::Jwks(parse_fetch_url(
+            &field("jwksUrl"),
+            FIREBASE_JWKS_URL,
+        )?)),
         Profile::Auth0 | Profile::Oidc => Ok(KeySource::Discovery {
-            url: parse_fetch_url(&field("issuer"), &format!("{base}/.well-known/openid-configuration"))?,
+            url: parse_fetch_url(
+                &field("issuer"),
+                &format!("{base}/.well-known/openid-configuration"),
+            )?,
             issuer: iss.to_owned(),
         }),
     }

@@ -93,7 +93,9 @@ impl KeySet {
             };
             match jwk.to_verifying_key() {
                 Ok(key) if keys.len() < MAX_KEYS => keys.push(Arc::new(key)),
-                Ok(_) => tracing::warn!(%url, max = MAX_KEYS, "key set has too many keys; extra keys ignored"),
+                Ok(_) => {
+                    tracing::warn!(%url, max = MAX_KEYS, "key set has too many keys; extra keys ignored")
+                }
                 Err(reason) => tracing::debug!(%url, kid = jwk.kid(), ?reason, "skipping key"),
             }
         }
@@ -102,7 +104,9 @@ impl KeySet {
 
     /// Builds a set from keys directly (static or shared-secret keys).
     pub fn from_keys(keys: Vec<VerifyingKey>) -> Self {
-        Self { keys: keys.into_iter().map(Arc::new).collect() }
+        Self {
+            keys: keys.into_iter().map(Arc::new).collect(),
+        }
     }
 
     /// Number of usable keys.
@@ -118,14 +122,22 @@ impl KeySet {
     /// The key for `kid` and `alg`. Without a `kid`, the set must hold exactly one key.
     pub fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Arc<VerifyingKey>, Denial> {
         let key = match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).ok_or(Denial::UnknownKid)?,
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .ok_or(Denial::UnknownKid)?,
             None => match self.keys.as_slice() {
                 [only] => only,
                 [] => return Err(Denial::UnknownKid),
                 _ => return Err(Denial::KidMissing),
             },
         };
-        if key.allows(alg) { Ok(key) } else { Err(Denial::AlgorithmNotAllowed) }
+        if key.allows(alg) {
+            Ok(key)
+        } else {
+            Err(Denial::AlgorithmNotAllowed)
+        }
     }
 }
 
@@ -138,7 +150,9 @@ struct Loaded {
 #[derive(Debug, Default)]
 struct RefreshState {
     jwks_url: Option<Url>,
-    last_attempt: Option<Instant>,
+    /// The last refetch caused by an unknown `kid` (the cooldown counts from it, so a key
+    /// published right after a scheduled fetch is still picked up at once).
+    last_kid_refresh: Option<Instant>,
     last_failure: Option<Instant>,
 }
 
@@ -196,19 +210,25 @@ impl JwksCache {
     }
 
     /// The key that verifies a token with this `kid` and `alg`, refreshing per the policy.
-    pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Denial> {
+    pub async fn key(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, Denial> {
         let generation = self.generation.load(Ordering::Acquire);
         let now = Instant::now();
         match self.snapshot() {
-            Some((set, at)) if now.duration_since(at) < self.policy.max_age => match set.find(kid, alg) {
-                Err(Denial::UnknownKid) => {
-                    if self.refresh(Trigger::UnknownKid, generation).await.is_err() {
-                        return Err(Denial::UnknownKid);
+            Some((set, at)) if now.duration_since(at) < self.policy.max_age => {
+                match set.find(kid, alg) {
+                    Err(Denial::UnknownKid) => {
+                        if self.refresh(Trigger::UnknownKid, generation).await.is_err() {
+                            return Err(Denial::UnknownKid);
+                        }
+                        self.find_in_current(kid, alg)
                     }
-                    self.find_in_current(kid, alg)
+                    found => found.cloned(),
                 }
-                found => found.cloned(),
-            },
+            }
             Some((set, at)) => {
                 if self.refresh(Trigger::Expired, generation).await.is_ok() {
                     return self.find_in_current(kid, alg);
@@ -221,13 +241,19 @@ impl JwksCache {
                 }
             }
             None => {
-                self.refresh(Trigger::Empty, generation).await.map_err(|_| Denial::KeysUnavailable)?;
+                self.refresh(Trigger::Empty, generation)
+                    .await
+                    .map_err(|_| Denial::KeysUnavailable)?;
                 self.find_in_current(kid, alg)
             }
         }
     }
 
-    fn find_in_current(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, Denial> {
+    fn find_in_current(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, Denial> {
         let (set, _) = self.snapshot().ok_or(Denial::KeysUnavailable)?;
         set.find(kid, alg).cloned()
     }
@@ -244,15 +270,19 @@ impl JwksCache {
         if within(state.last_failure, self.policy.failure_backoff) {
             return Err(None);
         }
-        if trigger == Trigger::UnknownKid && within(state.last_attempt, self.policy.unknown_kid_cooldown) {
-            return Err(None);
+        if trigger == Trigger::UnknownKid {
+            if within(state.last_kid_refresh, self.policy.unknown_kid_cooldown) {
+                return Err(None);
+            }
+            state.last_kid_refresh = Some(now);
         }
-        state.last_attempt = Some(now);
         match self.fetch(&mut state).await {
             Ok(set) => {
                 tracing::info!(keys = set.len(), trigger = ?trigger, url = %self.display_url(&state), "key set loaded");
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Loaded { set: Arc::new(set), at: Instant::now() });
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Loaded {
+                    set: Arc::new(set),
+                    at: Instant::now(),
+                });
                 self.generation.fetch_add(1, Ordering::AcqRel);
                 state.last_failure = None;
                 Ok(())
@@ -266,7 +296,11 @@ impl JwksCache {
     }
 
     fn display_url(&self, state: &RefreshState) -> String {
-        state.jwks_url.as_ref().map(Url::to_string).unwrap_or_default()
+        state
+            .jwks_url
+            .as_ref()
+            .map(Url::to_string)
+            .unwrap_or_default()
     }
 
     async fn fetch(&self, state: &mut RefreshState) -> Result<KeySet, Error> {

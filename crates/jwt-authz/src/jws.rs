@@ -76,7 +76,9 @@ pub struct ParsedJws<'a> {
 /// Splits and parses a compact JWS (already known to be three base64url segments).
 pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
     let (signing_input, signature) = token.rsplit_once('.').ok_or(Denial::TokenMalformed)?;
-    let (header_b64, payload) = signing_input.split_once('.').ok_or(Denial::TokenMalformed)?;
+    let (header_b64, payload) = signing_input
+        .split_once('.')
+        .ok_or(Denial::TokenMalformed)?;
     if header_b64.len() > MAX_HEADER_LEN * 4 / 3 + 4 {
         return Err(Denial::HeaderInvalid);
     }
@@ -97,16 +99,25 @@ pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
         return Err(Denial::HeaderInvalid);
     }
     let alg = parse_algorithm(&raw.alg).ok_or(Denial::AlgorithmNotAllowed)?;
-    Ok(ParsedJws { header: JwsHeader { alg, kid: raw.kid }, signing_input, signature, payload })
+    Ok(ParsedJws {
+        header: JwsHeader { alg, kid: raw.kid },
+        signing_input,
+        signature,
+        payload,
+    })
 }
 
 /// Decodes one base64url segment strictly (no padding, canonical trailing bits).
 pub fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Denial::TokenMalformed)
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| Denial::TokenMalformed)
 }
 
 fn is_jwt_type(typ: &str) -> bool {
-    ["JWT", "at+jwt", "application/jwt", "application/at+jwt"].iter().any(|t| t.eq_ignore_ascii_case(typ))
+    ["JWT", "at+jwt", "application/jwt", "application/at+jwt"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(typ))
 }
 
 /// Maps a JOSE `alg` name to an [`Algorithm`]; `none` and unknown names map to `None`.
@@ -144,7 +155,13 @@ mod tests {
     fn header_with_alg_and_kid_parses() {
         let t = token(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#);
         let parsed = parse(&t).expect("parses");
-        assert_eq!(parsed.header, JwsHeader { alg: Algorithm::ES256, kid: Some("k1".into()) });
+        assert_eq!(
+            parsed.header,
+            JwsHeader {
+                alg: Algorithm::ES256,
+                kid: Some("k1".into())
+            }
+        );
         assert_eq!(parsed.signature, "c2ln");
     }
 
@@ -158,31 +175,49 @@ mod tests {
 
     #[test]
     fn crit_is_refused() {
-        assert_eq!(parse(&token(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#)).err(), Some(Denial::CritUnsupported));
-        assert_eq!(parse(&token(r#"{"alg":"ES256","crit":["b64"]}"#)).err(), Some(Denial::CritUnsupported));
+        assert_eq!(
+            parse(&token(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#)).err(),
+            Some(Denial::CritUnsupported)
+        );
+        assert_eq!(
+            parse(&token(r#"{"alg":"ES256","crit":["b64"]}"#)).err(),
+            Some(Denial::CritUnsupported)
+        );
     }
 
     #[test]
     fn key_carrying_headers_are_ignored_not_trusted() {
-        let t = token(r#"{"alg":"RS256","kid":"k","jku":"https://evil/jwks","x5u":"https://evil/c","jwk":{"kty":"oct","k":"AA"},"x5c":["MII"]}"#);
+        let t = token(
+            r#"{"alg":"RS256","kid":"k","jku":"https://evil/jwks","x5u":"https://evil/c","jwk":{"kty":"oct","k":"AA"},"x5c":["MII"]}"#,
+        );
         assert_eq!(parse(&t).expect("parses").header.kid.as_deref(), Some("k"));
     }
 
     #[test]
     fn duplicate_header_members_are_refused() {
-        assert_eq!(parse(&token(r#"{"alg":"ES256","alg":"HS256"}"#)).err(), Some(Denial::HeaderInvalid));
+        assert_eq!(
+            parse(&token(r#"{"alg":"ES256","alg":"HS256"}"#)).err(),
+            Some(Denial::HeaderInvalid)
+        );
     }
 
     #[test]
     fn non_jwt_typ_is_refused() {
-        assert_eq!(parse(&token(r#"{"alg":"ES256","typ":"secevent+jwt"}"#)).err(), Some(Denial::TypeNotAllowed));
+        assert_eq!(
+            parse(&token(r#"{"alg":"ES256","typ":"secevent+jwt"}"#)).err(),
+            Some(Denial::TypeNotAllowed)
+        );
         assert!(parse(&token(r#"{"alg":"ES256","typ":"at+jwt"}"#)).is_ok());
     }
 
     #[test]
     fn header_that_is_not_an_object_is_invalid() {
         for header in ["[]", "\"x\"", "{", "{\"kid\":\"k\"}", "{\"alg\":5}"] {
-            assert_eq!(parse(&token(header)).err(), Some(Denial::HeaderInvalid), "{header}");
+            assert_eq!(
+                parse(&token(header)).err(),
+                Some(Denial::HeaderInvalid),
+                "{header}"
+            );
         }
     }
 

@@ -27,14 +27,21 @@ pub struct VerifyingKey {
 impl std::fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material (an HMAC key is a secret).
-        f.debug_struct("VerifyingKey").field("kid", &self.kid).field("algorithms", &self.algorithms).finish()
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("algorithms", &self.algorithms)
+            .finish()
     }
 }
 
 impl VerifyingKey {
     /// An HMAC key from a shared secret, bound to `algorithms` (each must be HS*).
     pub fn shared_secret(secret: &[u8], algorithms: Vec<Algorithm>) -> Self {
-        Self { kid: None, algorithms, key: DecodingKey::from_secret(secret) }
+        Self {
+            kid: None,
+            algorithms,
+            key: DecodingKey::from_secret(secret),
+        }
     }
 
     /// Whether this key may verify a token signed with `alg`.
@@ -80,41 +87,71 @@ pub enum SkipReason {
     Invalid,
 }
 
-const RSA_ALGS: [Algorithm; 6] =
-    [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
+const RSA_ALGS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
 
 impl Jwk {
     /// Converts to a [`VerifyingKey`], or says why the key is skipped.
     pub fn to_verifying_key(&self) -> Result<VerifyingKey, SkipReason> {
         if self.use_.as_deref().is_some_and(|u| u != "sig")
-            || self.key_ops.as_ref().is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+            || self
+                .key_ops
+                .as_ref()
+                .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
         {
             return Err(SkipReason::NotForSignatures);
         }
-        let (type_algs, key): (Vec<Algorithm>, DecodingKey) = match (self.kty.as_str(), self.crv.as_deref()) {
-            ("RSA", _) => {
-                let (n, e) = self.n.as_deref().zip(self.e.as_deref()).ok_or(SkipReason::Invalid)?;
-                let key = DecodingKey::from_rsa_components(n, e).map_err(|_| SkipReason::Invalid)?;
-                (RSA_ALGS.to_vec(), key)
-            }
-            ("EC", Some(crv @ ("P-256" | "P-384"))) => {
-                let (x, y) = self.x.as_deref().zip(self.y.as_deref()).ok_or(SkipReason::Invalid)?;
-                let size = if crv == "P-256" { 32 } else { 48 };
-                if !decodes_to(x, size) || !decodes_to(y, size) {
-                    return Err(SkipReason::Invalid);
+        let (type_algs, key): (Vec<Algorithm>, DecodingKey) =
+            match (self.kty.as_str(), self.crv.as_deref()) {
+                ("RSA", _) => {
+                    let (n, e) = self
+                        .n
+                        .as_deref()
+                        .zip(self.e.as_deref())
+                        .ok_or(SkipReason::Invalid)?;
+                    let key =
+                        DecodingKey::from_rsa_components(n, e).map_err(|_| SkipReason::Invalid)?;
+                    (RSA_ALGS.to_vec(), key)
                 }
-                let key = DecodingKey::from_ec_components(x, y).map_err(|_| SkipReason::Invalid)?;
-                (vec![if crv == "P-256" { Algorithm::ES256 } else { Algorithm::ES384 }], key)
-            }
-            ("OKP", Some("Ed25519")) => {
-                let x = self.x.as_deref().ok_or(SkipReason::Invalid)?;
-                if !decodes_to(x, 32) {
-                    return Err(SkipReason::Invalid);
+                ("EC", Some(crv @ ("P-256" | "P-384"))) => {
+                    let (x, y) = self
+                        .x
+                        .as_deref()
+                        .zip(self.y.as_deref())
+                        .ok_or(SkipReason::Invalid)?;
+                    let size = if crv == "P-256" { 32 } else { 48 };
+                    if !decodes_to(x, size) || !decodes_to(y, size) {
+                        return Err(SkipReason::Invalid);
+                    }
+                    let key =
+                        DecodingKey::from_ec_components(x, y).map_err(|_| SkipReason::Invalid)?;
+                    (
+                        vec![if crv == "P-256" {
+                            Algorithm::ES256
+                        } else {
+                            Algorithm::ES384
+                        }],
+                        key,
+                    )
                 }
-                (vec![Algorithm::EdDSA], DecodingKey::from_ed_components(x).map_err(|_| SkipReason::Invalid)?)
-            }
-            _ => return Err(SkipReason::UnsupportedType),
-        };
+                ("OKP", Some("Ed25519")) => {
+                    let x = self.x.as_deref().ok_or(SkipReason::Invalid)?;
+                    if !decodes_to(x, 32) {
+                        return Err(SkipReason::Invalid);
+                    }
+                    (
+                        vec![Algorithm::EdDSA],
+                        DecodingKey::from_ed_components(x).map_err(|_| SkipReason::Invalid)?,
+                    )
+                }
+                _ => return Err(SkipReason::UnsupportedType),
+            };
         let algorithms = match &self.alg {
             None => type_algs,
             Some(name) => {
@@ -125,7 +162,11 @@ impl Jwk {
                 vec![alg]
             }
         };
-        Ok(VerifyingKey { kid: self.kid.clone(), algorithms, key })
+        Ok(VerifyingKey {
+            kid: self.kid.clone(),
+            algorithms,
+            key,
+        })
     }
 
     /// The key id, for logs.
@@ -136,7 +177,9 @@ impl Jwk {
 
 fn decodes_to(b64: &str, len: usize) -> bool {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b64).is_ok_and(|v| v.len() == len)
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(b64)
+        .is_ok_and(|v| v.len() == len)
 }
 
 #[cfg(test)]
@@ -153,7 +196,9 @@ mod tests {
 
     #[test]
     fn ec_key_binds_to_its_curve_algorithm() {
-        let key = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"kid":"k"})).to_verifying_key().expect("ok");
+        let key = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"kid":"k"}))
+            .to_verifying_key()
+            .expect("ok");
         assert_eq!(key.algorithms, vec![Algorithm::ES256]);
         assert_eq!(key.kid.as_deref(), Some("k"));
     }
@@ -161,35 +206,75 @@ mod tests {
     #[test]
     fn jwk_alg_must_agree_with_key_type() {
         let mismatched = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"alg":"ES384"}));
-        assert_eq!(mismatched.to_verifying_key().err(), Some(SkipReason::AlgorithmMismatch));
+        assert_eq!(
+            mismatched.to_verifying_key().err(),
+            Some(SkipReason::AlgorithmMismatch)
+        );
         let hs_on_rsa = jwk(json!({"kty":"RSA","n":"AQAB","e":"AQAB","alg":"HS256"}));
-        assert_eq!(hs_on_rsa.to_verifying_key().err(), Some(SkipReason::AlgorithmMismatch));
+        assert_eq!(
+            hs_on_rsa.to_verifying_key().err(),
+            Some(SkipReason::AlgorithmMismatch)
+        );
     }
 
     #[test]
     fn jwk_alg_narrows_rsa_to_one_algorithm() {
-        let key = jwk(json!({"kty":"RSA","n":"AQAB","e":"AQAB","alg":"RS256"})).to_verifying_key().expect("ok");
+        let key = jwk(json!({"kty":"RSA","n":"AQAB","e":"AQAB","alg":"RS256"}))
+            .to_verifying_key()
+            .expect("ok");
         assert_eq!(key.algorithms, vec![Algorithm::RS256]);
     }
 
     #[test]
     fn symmetric_keys_from_a_key_set_are_dropped() {
-        assert_eq!(jwk(json!({"kty":"oct","k":"c2VjcmV0"})).to_verifying_key().err(), Some(SkipReason::UnsupportedType));
+        assert_eq!(
+            jwk(json!({"kty":"oct","k":"c2VjcmV0"}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::UnsupportedType)
+        );
     }
 
     #[test]
     fn encryption_keys_are_dropped() {
         let enc = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"use":"enc"}));
-        assert_eq!(enc.to_verifying_key().err(), Some(SkipReason::NotForSignatures));
-        let ops = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"key_ops":["encrypt"]}));
-        assert_eq!(ops.to_verifying_key().err(), Some(SkipReason::NotForSignatures));
+        assert_eq!(
+            enc.to_verifying_key().err(),
+            Some(SkipReason::NotForSignatures)
+        );
+        let ops =
+            jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"key_ops":["encrypt"]}));
+        assert_eq!(
+            ops.to_verifying_key().err(),
+            Some(SkipReason::NotForSignatures)
+        );
     }
 
     #[test]
     fn keys_missing_members_are_invalid() {
-        assert_eq!(jwk(json!({"kty":"RSA","n":"AQAB"})).to_verifying_key().err(), Some(SkipReason::Invalid));
-        assert_eq!(jwk(json!({"kty":"EC","crv":"P-256","x":P256_X})).to_verifying_key().err(), Some(SkipReason::Invalid));
-        assert_eq!(jwk(json!({"kty":"OKP","crv":"Ed25519","x":"AAAA"})).to_verifying_key().err(), Some(SkipReason::Invalid));
-        assert_eq!(jwk(json!({"kty":"EC","crv":"P-521","x":"A","y":"A"})).to_verifying_key().err(), Some(SkipReason::UnsupportedType));
+        assert_eq!(
+            jwk(json!({"kty":"RSA","n":"AQAB"}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::Invalid)
+        );
+        assert_eq!(
+            jwk(json!({"kty":"EC","crv":"P-256","x":P256_X}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::Invalid)
+        );
+        assert_eq!(
+            jwk(json!({"kty":"OKP","crv":"Ed25519","x":"AAAA"}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::Invalid)
+        );
+        assert_eq!(
+            jwk(json!({"kty":"EC","crv":"P-521","x":"A","y":"A"}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::UnsupportedType)
+        );
     }
 }

@@ -51,7 +51,11 @@ impl FromStr for Profile {
             "cognito" => Self::Cognito,
             "firebase" => Self::Firebase,
             "oidc" => Self::Oidc,
-            other => return Err(format!("unknown profile {other:?}; expected supabase, auth0, clerk, cognito, firebase or oidc")),
+            other => {
+                return Err(format!(
+                    "unknown profile {other:?}; expected supabase, auth0, clerk, cognito, firebase or oidc"
+                ));
+            }
         })
     }
 }
@@ -75,7 +79,14 @@ impl Profile {
             Self::Supabase => &["role", "aal", "session_id", "is_anonymous"],
             Self::Auth0 => &["scope", "azp"],
             Self::Clerk => &["sid", "azp", "org_id", "org_role"],
-            Self::Cognito => &["token_use", "client_id", "cognito:username", "username", "cognito:groups", "scope"],
+            Self::Cognito => &[
+                "token_use",
+                "client_id",
+                "cognito:username",
+                "username",
+                "cognito:groups",
+                "scope",
+            ],
             Self::Firebase => &["email", "email_verified"],
             Self::Oidc => &[],
         }
@@ -127,7 +138,10 @@ impl ProfileChecks {
     pub fn check(&self, claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), Denial> {
         let str_claim = |name: &str| claim_at(claims, name).and_then(Value::as_str);
         match self {
-            Self::Supabase { allow_anonymous, required_aal } => {
+            Self::Supabase {
+                allow_anonymous,
+                required_aal,
+            } => {
                 if str_claim("role") != Some("authenticated") {
                     return Err(Denial::ProfileRejected);
                 }
@@ -138,7 +152,8 @@ impl ProfileChecks {
                     Some(_) => return Err(Denial::ClaimInvalid),
                 }
                 if let Some(required) = required_aal {
-                    let level = |aal: &str| aal.strip_prefix("aal").and_then(|n| n.parse::<u8>().ok());
+                    let level =
+                        |aal: &str| aal.strip_prefix("aal").and_then(|n| n.parse::<u8>().ok());
                     let have = str_claim("aal").and_then(level);
                     if have.is_none() || have < level(required) {
                         return Err(Denial::ProfileRejected);
@@ -146,7 +161,10 @@ impl ProfileChecks {
                 }
                 Ok(())
             }
-            Self::Clerk { authorized_parties, require_session } => {
+            Self::Clerk {
+                authorized_parties,
+                require_session,
+            } => {
                 match claims.get("azp") {
                     Some(Value::String(azp)) if authorized_parties.iter().any(|p| p == azp) => {}
                     None if authorized_parties.is_empty() => {}
@@ -158,7 +176,10 @@ impl ProfileChecks {
                 }
                 Ok(())
             }
-            Self::Cognito { token_use, client_ids } => {
+            Self::Cognito {
+                token_use,
+                client_ids,
+            } => {
                 let (expected_use, client_claim) = match token_use {
                     TokenUse::Access => ("access", "client_id"),
                     TokenUse::Id => ("id", "aud"),
@@ -177,7 +198,11 @@ impl ProfileChecks {
                 }
                 match claims.get("auth_time") {
                     None => Ok(()),
-                    Some(Value::Number(n)) if n.as_f64().is_some_and(|t| t <= (now + leeway) as f64) => Ok(()),
+                    Some(Value::Number(n))
+                        if n.as_f64().is_some_and(|t| t <= (now + leeway) as f64) =>
+                    {
+                        Ok(())
+                    }
                     Some(Value::Number(_)) => Err(Denial::IssuedInFuture),
                     Some(_) => Err(Denial::ClaimInvalid),
                 }
@@ -197,29 +222,50 @@ mod tests {
     }
 
     fn supabase(allow_anonymous: bool, aal: Option<&str>) -> ProfileChecks {
-        ProfileChecks::Supabase { allow_anonymous, required_aal: aal.map(str::to_owned) }
+        ProfileChecks::Supabase {
+            allow_anonymous,
+            required_aal: aal.map(str::to_owned),
+        }
     }
 
     #[test]
     fn supabase_accepts_authenticated_users() {
-        assert_eq!(check(&supabase(true, None), json!({"role":"authenticated","aal":"aal1"})), Ok(()));
+        assert_eq!(
+            check(
+                &supabase(true, None),
+                json!({"role":"authenticated","aal":"aal1"})
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn supabase_rejects_anon_and_service_role_keys() {
         for role in ["anon", "service_role"] {
-            assert_eq!(check(&supabase(true, None), json!({"role": role})), Err(Denial::ProfileRejected));
+            assert_eq!(
+                check(&supabase(true, None), json!({"role": role})),
+                Err(Denial::ProfileRejected)
+            );
         }
-        assert_eq!(check(&supabase(true, None), json!({})), Err(Denial::ProfileRejected));
+        assert_eq!(
+            check(&supabase(true, None), json!({})),
+            Err(Denial::ProfileRejected)
+        );
     }
 
     #[test]
     fn supabase_anonymous_users_follow_the_option() {
         let anon = json!({"role":"authenticated","is_anonymous":true});
         assert_eq!(check(&supabase(true, None), anon.clone()), Ok(()));
-        assert_eq!(check(&supabase(false, None), anon), Err(Denial::ProfileRejected));
         assert_eq!(
-            check(&supabase(false, None), json!({"role":"authenticated","is_anonymous":"no"})),
+            check(&supabase(false, None), anon),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(
+                &supabase(false, None),
+                json!({"role":"authenticated","is_anonymous":"no"})
+            ),
             Err(Denial::ClaimInvalid)
         );
     }
@@ -227,36 +273,93 @@ mod tests {
     #[test]
     fn supabase_required_aal_is_a_minimum() {
         let p = supabase(true, Some("aal2"));
-        assert_eq!(check(&p, json!({"role":"authenticated","aal":"aal2"})), Ok(()));
-        assert_eq!(check(&p, json!({"role":"authenticated","aal":"aal1"})), Err(Denial::ProfileRejected));
-        assert_eq!(check(&p, json!({"role":"authenticated"})), Err(Denial::ProfileRejected));
-        assert_eq!(check(&supabase(true, Some("aal1")), json!({"role":"authenticated","aal":"aal2"})), Ok(()));
+        assert_eq!(
+            check(&p, json!({"role":"authenticated","aal":"aal2"})),
+            Ok(())
+        );
+        assert_eq!(
+            check(&p, json!({"role":"authenticated","aal":"aal1"})),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(&p, json!({"role":"authenticated"})),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(
+                &supabase(true, Some("aal1")),
+                json!({"role":"authenticated","aal":"aal2"})
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn clerk_requires_an_authorized_party_and_a_session() {
-        let p = ProfileChecks::Clerk { authorized_parties: vec!["https://app.example.com".into()], require_session: true };
-        assert_eq!(check(&p, json!({"azp":"https://app.example.com","sid":"sess_1"})), Ok(()));
-        assert_eq!(check(&p, json!({"azp":"https://evil.example.com","sid":"sess_1"})), Err(Denial::ProfileRejected));
-        assert_eq!(check(&p, json!({"sid":"sess_1"})), Err(Denial::ProfileRejected));
-        assert_eq!(check(&p, json!({"azp":"https://app.example.com"})), Err(Denial::ProfileRejected));
+        let p = ProfileChecks::Clerk {
+            authorized_parties: vec!["https://app.example.com".into()],
+            require_session: true,
+        };
+        assert_eq!(
+            check(&p, json!({"azp":"https://app.example.com","sid":"sess_1"})),
+            Ok(())
+        );
+        assert_eq!(
+            check(&p, json!({"azp":"https://evil.example.com","sid":"sess_1"})),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(&p, json!({"sid":"sess_1"})),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(&p, json!({"azp":"https://app.example.com"})),
+            Err(Denial::ProfileRejected)
+        );
     }
 
     #[test]
     fn cognito_checks_token_use_and_client() {
-        let access = ProfileChecks::Cognito { token_use: TokenUse::Access, client_ids: vec!["c1".into()] };
-        assert_eq!(check(&access, json!({"token_use":"access","client_id":"c1"})), Ok(()));
-        assert_eq!(check(&access, json!({"token_use":"id","aud":"c1"})), Err(Denial::ProfileRejected));
-        assert_eq!(check(&access, json!({"token_use":"access","client_id":"c2"})), Err(Denial::ProfileRejected));
-        let id = ProfileChecks::Cognito { token_use: TokenUse::Id, client_ids: vec!["c1".into()] };
+        let access = ProfileChecks::Cognito {
+            token_use: TokenUse::Access,
+            client_ids: vec!["c1".into()],
+        };
+        assert_eq!(
+            check(&access, json!({"token_use":"access","client_id":"c1"})),
+            Ok(())
+        );
+        assert_eq!(
+            check(&access, json!({"token_use":"id","aud":"c1"})),
+            Err(Denial::ProfileRejected)
+        );
+        assert_eq!(
+            check(&access, json!({"token_use":"access","client_id":"c2"})),
+            Err(Denial::ProfileRejected)
+        );
+        let id = ProfileChecks::Cognito {
+            token_use: TokenUse::Id,
+            client_ids: vec!["c1".into()],
+        };
         assert_eq!(check(&id, json!({"token_use":"id","aud":"c1"})), Ok(()));
     }
 
     #[test]
     fn firebase_bounds_sub_and_auth_time() {
-        assert_eq!(check(&ProfileChecks::Firebase, json!({"sub":"u","auth_time":900})), Ok(()));
-        assert_eq!(check(&ProfileChecks::Firebase, json!({"sub":"u","auth_time":5000})), Err(Denial::IssuedInFuture));
-        assert_eq!(check(&ProfileChecks::Firebase, json!({"sub":"x".repeat(129)})), Err(Denial::ProfileRejected));
+        assert_eq!(
+            check(&ProfileChecks::Firebase, json!({"sub":"u","auth_time":900})),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                &ProfileChecks::Firebase,
+                json!({"sub":"u","auth_time":5000})
+            ),
+            Err(Denial::IssuedInFuture)
+        );
+        assert_eq!(
+            check(&ProfileChecks::Firebase, json!({"sub":"x".repeat(129)})),
+            Err(Denial::ProfileRejected)
+        );
     }
 
     #[test]

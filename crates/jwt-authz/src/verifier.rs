@@ -36,19 +36,23 @@ impl Verified<'_> {
     pub fn context(&self) -> HashMap<String, String> {
         let mut context = HashMap::with_capacity(self.issuer.context_claims.len());
         for name in &self.issuer.context_claims {
-            let Some(value) = claim_at(&self.claims, name) else { continue };
+            let Some(value) = claim_at(&self.claims, name) else {
+                continue;
+            };
             let text = match value {
                 Value::Null => continue,
                 Value::String(s) => s.clone(),
                 Value::Bool(_) | Value::Number(_) | Value::Object(_) => value.to_string(),
-                Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
+                Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
+                    items
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }
                 Value::Array(_) => value.to_string(),
             };
             context.insert(name.clone(), text);
@@ -73,17 +77,24 @@ impl Verifier {
     /// Compiles the issuers and token wrappers of `config`.
     pub fn new(config: &AuthorizerConfig, deps: &Dependencies) -> Result<Self, Error> {
         if config.issuers.is_empty() {
-            return Err(Error::config("issuers", "no issuer configured: set JWT_ISSUER or AUTHORIZER_CONFIG"));
+            return Err(Error::config(
+                "issuers",
+                "no issuer configured: set JWT_ISSUER or AUTHORIZER_CONFIG",
+            ));
         }
         let mut issuers: Vec<Arc<Issuer>> = Vec::with_capacity(config.issuers.len());
         for (index, issuer) in config.issuers.iter().enumerate() {
             let compiled = Issuer::compile(index, issuer, deps)?;
             if issuers.iter().any(|i| i.iss == compiled.iss) {
-                return Err(Error::config(format!("issuers[{index}].issuer"), format!("{:?} is configured twice", compiled.iss)));
+                return Err(Error::config(
+                    format!("issuers[{index}].issuer"),
+                    format!("{:?} is configured twice", compiled.iss),
+                ));
             }
             issuers.push(Arc::new(compiled));
         }
-        let extractor = TokenExtractor::new(config.token_prefixes.clone(), config.token_suffixes.clone());
+        let extractor =
+            TokenExtractor::new(config.token_prefixes.clone(), config.token_suffixes.clone());
         Ok(Self { extractor, issuers })
     }
 
@@ -116,14 +127,31 @@ impl Verifier {
             None | Some(Value::Null) => return Err(Denial::UnknownIssuer),
             Some(_) => return Err(Denial::ClaimInvalid),
         };
-        let issuer = self.issuers.iter().find(|i| i.iss == iss).ok_or(Denial::UnknownIssuer)?;
-        let key = issuer.key(parsed.header.kid.as_deref(), parsed.header.alg).await?;
-        match jsonwebtoken::crypto::verify(parsed.signature, parsed.signing_input.as_bytes(), &key.key, parsed.header.alg) {
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|i| i.iss == iss)
+            .ok_or(Denial::UnknownIssuer)?;
+        let key = issuer
+            .key(parsed.header.kid.as_deref(), parsed.header.alg)
+            .await?;
+        match jsonwebtoken::crypto::verify(
+            parsed.signature,
+            parsed.signing_input.as_bytes(),
+            &key.key,
+            parsed.header.alg,
+        ) {
             Ok(true) => {}
             _ => return Err(Denial::BadSignature),
         }
         let lifetime = issuer.checks.check(&claims, now)?;
-        issuer.profile_checks.check(&claims, now, issuer.checks.leeway)?;
-        Ok(Verified { issuer, claims, expires_at: lifetime.expires_at })
+        issuer
+            .profile_checks
+            .check(&claims, now, issuer.checks.leeway)?;
+        Ok(Verified {
+            issuer,
+            claims,
+            expires_at: lifetime.expires_at,
+        })
     }
 }

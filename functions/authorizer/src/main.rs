@@ -1,1 +1,60 @@
-fn main() {}
+//! The `authorizer` Lambda function: an AppSync Events and GraphQL Lambda authorizer that
+//! verifies third-party JWTs.
+//!
+//! Thin by design: configuration is read once ([`config`]), the verifier is built and its
+//! keys prefetched once, then every invocation is a pure in-memory decision by
+//! [`jwt_authz::Authorizer`] ([`handler`]). Secrets Manager / SSM are only touched at init
+//! and only when configured ([`secrets`]).
+
+mod config;
+mod handler;
+mod logging;
+mod secrets;
+
+use std::sync::Arc;
+
+use jwt_authz::Authorizer;
+use jwt_authz::fetch::{FetchLimits, HttpFetcher};
+use jwt_authz::issuer::Dependencies;
+use lambda_runtime::{Error, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init();
+
+    let loaded = match config::load(&config::process_env).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            // The message names the variable at fault; the cold start stops here.
+            tracing::error!(%error, "invalid authorizer configuration");
+            return Err(error.into());
+        }
+    };
+    let deps = Dependencies {
+        fetcher: Arc::new(HttpFetcher::new(FetchLimits::default())?),
+        secrets: secrets::provider(loaded.needs_aws).await,
+        jwks_policy: Default::default(),
+    };
+    let authorizer = match Authorizer::new(&loaded.config, &deps) {
+        Ok(authorizer) => authorizer,
+        Err(error) => {
+            let error = loaded.name_error(error);
+            tracing::error!(%error, "invalid authorizer configuration");
+            return Err(error.into());
+        }
+    };
+    for issuer in authorizer.verifier().issuers() {
+        tracing::info!(
+            issuer = issuer.iss(),
+            profile = issuer.profile().as_str(),
+            source = loaded.source,
+            "issuer configured"
+        );
+    }
+    authorizer.prefetch().await;
+
+    // 'static so concurrent workers (Lambda managed instances) can share it.
+    let authorizer: &'static Authorizer = Box::leak(Box::new(authorizer));
+    lambda_runtime::run_concurrent(service_fn(move |event| handler::handle(authorizer, event)))
+        .await
+}

@@ -1,8 +1,8 @@
 //! Locating (and building once) the workspace binaries the tests run.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// The workspace root (two levels above this crate).
@@ -33,7 +33,10 @@ fn target_dir() -> PathBuf {
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if built.get_or_insert_with(HashSet::new).insert(name.to_owned()) {
+    if built
+        .get_or_insert_with(HashSet::new)
+        .insert(name.to_owned())
+    {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--bin", name])
             .current_dir(workspace_root())

@@ -7,7 +7,9 @@
 //! # Layout
 //! - [`runtime`]: the Runtime API server and [`runtime::LambdaProcess`] (spawn, invoke,
 //!   capture logs, kill on drop).
+//! - [`idp`]: keys, token minting and a misbehaving-on-command JWKS server.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
 
 pub mod binaries;
+pub mod idp;
 pub mod runtime;

@@ -1,0 +1,363 @@
+//! Configuration, read once at init, in one place.
+//!
+//! Two forms:
+//! - **Flat variables** for one issuer: `JWT_ISSUER`, `JWT_PROFILE`, `JWT_AUDIENCE`, … (see
+//!   the README's configuration reference).
+//! - **A JSON document** (several issuers, channel rules) from exactly one of
+//!   `AUTHORIZER_CONFIG` (inline), `AUTHORIZER_CONFIG_FILE` (a path, e.g. a file bundled
+//!   with the function: Lambda caps all variables at 4 KB) or `AUTHORIZER_CONFIG_PARAMETER`
+//!   (an SSM parameter name). `TOKEN_PREFIXES`, `TOKEN_SUFFIXES` and
+//!   `AUTH_CACHE_TTL_SECONDS` fill in what the document leaves unset; `JWT_*` variables are
+//!   refused next to a document so two sources never disagree silently.
+//!
+//! An empty variable counts as unset (SAM passes empty parameters as `""`). Every error
+//! names the variable (or JSON path) at fault.
+
+use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef};
+
+/// A configuration error; stops the cold start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable (or a field of the JSON document) is invalid.
+    #[error("{variable}: {message}")]
+    Invalid {
+        /// The variable or JSON path.
+        variable: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(variable: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable: variable.into(),
+        message: message.into(),
+    }
+}
+
+/// The configuration and where it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The authorizer configuration.
+    pub config: AuthorizerConfig,
+    /// Which source it came from (for the init log).
+    pub source: &'static str,
+    /// Whether AWS clients are needed (a secret in Secrets Manager or SSM).
+    pub needs_aws: bool,
+}
+
+/// Reads a process environment variable; empty counts as unset.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+const DOCUMENT_SOURCES: [&str; 3] = [
+    "AUTHORIZER_CONFIG",
+    "AUTHORIZER_CONFIG_FILE",
+    "AUTHORIZER_CONFIG_PARAMETER",
+];
+
+/// Flat variables, and the JSON field of the first issuer each one sets.
+const FLAT: [(&str, &str); 17] = [
+    ("JWT_ISSUER", "issuer"),
+    ("JWT_PROFILE", "profile"),
+    ("JWT_AUDIENCE", "audience"),
+    ("JWT_ALLOW_ANY_AUDIENCE", "allowAnyAudience"),
+    ("JWT_JWKS_URL", "jwksUrl"),
+    ("JWT_ALGORITHMS", "algorithms"),
+    ("JWT_LEEWAY_SECONDS", "leewaySeconds"),
+    ("JWT_SECRET", "secret"),
+    ("JWT_SECRET_ARN", "secret"),
+    ("JWT_SECRET_PARAMETER", "secret"),
+    ("JWT_CONTEXT_CLAIMS", "contextClaims"),
+    ("JWT_ALLOW_ANONYMOUS", "allowAnonymous"),
+    ("JWT_REQUIRED_AAL", "requiredAal"),
+    ("JWT_AUTHORIZED_PARTIES", "authorizedParties"),
+    ("JWT_REQUIRE_SESSION", "requireSession"),
+    ("JWT_TOKEN_USE", "tokenUse"),
+    ("JWT_CLIENT_IDS", "clientIds"),
+];
+
+impl Loaded {
+    /// Turns a library error into one that names the variable a user would change.
+    pub fn name_error(&self, error: jwt_authz::Error) -> ConfigError {
+        let jwt_authz::Error::Config { field, message } = error else {
+            return invalid(self.source, error.to_string());
+        };
+        if self.source != "environment" {
+            return invalid(format!("{} ({field})", self.source), message);
+        }
+        let variable = match field.strip_prefix("issuers[0].") {
+            Some("secret") => "JWT_SECRET / JWT_SECRET_ARN / JWT_SECRET_PARAMETER".to_owned(),
+            Some(name) => FLAT
+                .iter()
+                .find(|(_, f)| *f == name)
+                .map_or(field.clone(), |(v, _)| (*v).to_owned()),
+            None if field == "issuers" => "JWT_ISSUER".to_owned(),
+            None if field == "cacheTtlSeconds" => "AUTH_CACHE_TTL_SECONDS".to_owned(),
+            None => field.clone(),
+        };
+        invalid(variable, message)
+    }
+}
+
+/// Loads the configuration from `env` (and, for `AUTHORIZER_CONFIG_PARAMETER`, from SSM).
+pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+    let documents: Vec<&str> = DOCUMENT_SOURCES
+        .into_iter()
+        .filter(|v| env(v).is_some())
+        .collect();
+    let (mut config, source) = match documents.as_slice() {
+        [] => (from_flat(env)?, "environment"),
+        [source] => {
+            if let Some((var, _)) = FLAT.iter().find(|(v, _)| env(v).is_some()) {
+                return Err(invalid(
+                    *var,
+                    format!("set next to {source}: put it in the JSON document instead"),
+                ));
+            }
+            let text = match *source {
+                "AUTHORIZER_CONFIG" => env(source).unwrap_or_default(),
+                "AUTHORIZER_CONFIG_FILE" => {
+                    let path = env(source).unwrap_or_default();
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| invalid(*source, format!("cannot read {path:?}: {e}")))?
+                }
+                _ => {
+                    let name = env(source).unwrap_or_default();
+                    crate::secrets::get_parameter(&name)
+                        .await
+                        .map_err(|e| invalid(*source, e))?
+                }
+            };
+            let config: AuthorizerConfig = serde_json::from_str(&text)
+                .map_err(|e| invalid(*source, format!("invalid JSON document: {e}")))?;
+            (config, *source)
+        }
+        many => return Err(invalid(many.join(", "), "set only one of these")),
+    };
+    if config.token_prefixes.is_empty() {
+        config.token_prefixes = list(env, "TOKEN_PREFIXES");
+    }
+    if config.token_suffixes.is_empty() {
+        config.token_suffixes = list(env, "TOKEN_SUFFIXES");
+    }
+    if config.cache_ttl_seconds.is_none() {
+        config.cache_ttl_seconds = number(env, "AUTH_CACHE_TTL_SECONDS")?;
+    }
+    let needs_aws = config.issuers.iter().any(|i| {
+        matches!(
+            i.secret,
+            Some(SecretRef::SecretsManagerArn(_) | SecretRef::Parameter(_))
+        )
+    });
+    Ok(Loaded {
+        config,
+        source,
+        needs_aws,
+    })
+}
+
+fn from_flat(env: &dyn Fn(&str) -> Option<String>) -> Result<AuthorizerConfig, ConfigError> {
+    let Some(issuer) = env("JWT_ISSUER") else {
+        return Err(invalid(
+            "JWT_ISSUER",
+            "is required (e.g. https://<project-ref>.supabase.co/auth/v1), or configure issuers with AUTHORIZER_CONFIG / AUTHORIZER_CONFIG_FILE / AUTHORIZER_CONFIG_PARAMETER",
+        ));
+    };
+    let secrets: Vec<SecretRef> = [
+        env("JWT_SECRET").map(SecretRef::Value),
+        env("JWT_SECRET_ARN").map(SecretRef::SecretsManagerArn),
+        env("JWT_SECRET_PARAMETER").map(SecretRef::Parameter),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if secrets.len() > 1 {
+        return Err(invalid(
+            "JWT_SECRET / JWT_SECRET_ARN / JWT_SECRET_PARAMETER",
+            "set at most one",
+        ));
+    }
+    let issuer = IssuerConfig {
+        issuer,
+        profile: env("JWT_PROFILE"),
+        audience: env("JWT_AUDIENCE").map(|_| list(env, "JWT_AUDIENCE")),
+        allow_any_audience: boolean(env, "JWT_ALLOW_ANY_AUDIENCE")?.unwrap_or(false),
+        jwks_url: env("JWT_JWKS_URL"),
+        algorithms: env("JWT_ALGORITHMS").map(|_| list(env, "JWT_ALGORITHMS")),
+        leeway_seconds: number(env, "JWT_LEEWAY_SECONDS")?,
+        secret: secrets.into_iter().next(),
+        context_claims: list(env, "JWT_CONTEXT_CLAIMS"),
+        allow_anonymous: boolean(env, "JWT_ALLOW_ANONYMOUS")?,
+        required_aal: env("JWT_REQUIRED_AAL"),
+        authorized_parties: list(env, "JWT_AUTHORIZED_PARTIES"),
+        require_session: boolean(env, "JWT_REQUIRE_SESSION")?,
+        token_use: env("JWT_TOKEN_USE"),
+        client_ids: list(env, "JWT_CLIENT_IDS"),
+    };
+    Ok(AuthorizerConfig {
+        issuers: vec![issuer],
+        ..AuthorizerConfig::default()
+    })
+}
+
+/// A comma-separated list; items trimmed, empty items dropped.
+fn list(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Vec<String> {
+    env(name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>, ConfigError> {
+    env(name)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| invalid(name, format!("{v:?} is not a non-negative whole number")))
+        })
+        .transpose()
+}
+
+fn boolean(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, ConfigError> {
+    env(name)
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(invalid(name, format!("{v:?} is not true or false"))),
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name: &str| map.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+
+    async fn load_with(pairs: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        load(&env_of(pairs)).await
+    }
+
+    #[tokio::test]
+    async fn flat_variables_make_one_issuer() {
+        let loaded = load_with(&[
+            ("JWT_ISSUER", "https://x.supabase.co/auth/v1"),
+            ("JWT_AUDIENCE", "authenticated, other"),
+            ("TOKEN_PREFIXES", "supabase:,Token "),
+            ("AUTH_CACHE_TTL_SECONDS", "60"),
+        ])
+        .await
+        .expect("loads");
+        let issuer = &loaded.config.issuers[0];
+        assert_eq!(
+            issuer.audience.as_deref(),
+            Some(&["authenticated".to_owned(), "other".to_owned()][..])
+        );
+        assert_eq!(loaded.config.token_prefixes, ["supabase:", "Token"]);
+        assert_eq!(loaded.config.cache_ttl_seconds, Some(60));
+        assert!(!loaded.needs_aws);
+    }
+
+    #[tokio::test]
+    async fn missing_issuer_names_the_variable() {
+        let err = load_with(&[]).await.expect_err("no issuer").to_string();
+        assert!(err.starts_with("JWT_ISSUER:"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bad_numbers_and_booleans_name_the_variable() {
+        let err = load_with(&[("JWT_ISSUER", "i"), ("JWT_LEEWAY_SECONDS", "ten")])
+            .await
+            .expect_err("bad")
+            .to_string();
+        assert!(err.starts_with("JWT_LEEWAY_SECONDS:"), "{err}");
+        let err = load_with(&[("JWT_ISSUER", "i"), ("JWT_ALLOW_ANONYMOUS", "maybe")])
+            .await
+            .expect_err("bad")
+            .to_string();
+        assert!(err.starts_with("JWT_ALLOW_ANONYMOUS:"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn two_secret_sources_are_refused() {
+        let err = load_with(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_SECRET", "s"),
+            ("JWT_SECRET_ARN", "arn:x"),
+        ])
+        .await
+        .expect_err("two secrets")
+        .to_string();
+        assert!(err.contains("at most one"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn document_and_flat_variables_are_not_mixed() {
+        let err = load_with(&[
+            ("AUTHORIZER_CONFIG", r#"{"issuers":[]}"#),
+            ("JWT_ISSUER", "i"),
+        ])
+        .await
+        .expect_err("mixed")
+        .to_string();
+        assert!(err.starts_with("JWT_ISSUER:"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn document_from_a_file_is_read_and_env_fills_gaps() {
+        let path =
+            std::env::temp_dir().join(format!("authorizer-config-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"{"issuers":[{"issuer":"https://a.example/"}],"cacheTtlSeconds":10}"#,
+        )
+        .expect("write");
+        let loaded = load_with(&[
+            ("AUTHORIZER_CONFIG_FILE", path.to_str().expect("utf-8")),
+            ("AUTH_CACHE_TTL_SECONDS", "99"),
+            ("TOKEN_PREFIXES", "p:"),
+        ])
+        .await
+        .expect("loads");
+        std::fs::remove_file(&path).ok();
+        assert_eq!(loaded.source, "AUTHORIZER_CONFIG_FILE");
+        assert_eq!(loaded.config.cache_ttl_seconds, Some(10));
+        assert_eq!(loaded.config.token_prefixes, ["p:"]);
+    }
+
+    #[tokio::test]
+    async fn invalid_json_names_its_source() {
+        let err = load_with(&[("AUTHORIZER_CONFIG", "{nope")])
+            .await
+            .expect_err("bad json")
+            .to_string();
+        assert!(err.starts_with("AUTHORIZER_CONFIG:"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn library_errors_are_renamed_to_variables() {
+        let loaded = load_with(&[("JWT_ISSUER", "i")]).await.expect("loads");
+        let named = loaded
+            .name_error(jwt_authz::Error::config(
+                "issuers[0].audience",
+                "is required",
+            ))
+            .to_string();
+        assert_eq!(named, "JWT_AUDIENCE: is required");
+    }
+}

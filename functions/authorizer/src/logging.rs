@@ -1,0 +1,35 @@
+//! The log subscriber: lambda_runtime's default (honours `AWS_LAMBDA_LOG_FORMAT=JSON` and
+//! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`), with one change: lambda_runtime logs every raw
+//! event at TRACE ("raw JSON event received from Lambda"), and an authorizer event carries
+//! the bearer token. That one target is capped at DEBUG whatever level is configured, so no
+//! log level ever prints a token.
+
+use std::str::FromStr;
+
+use lambda_runtime::tracing::subscriber;
+use subscriber::filter::{Directive, EnvFilter, LevelFilter};
+
+/// The lambda_runtime target that logs raw events at TRACE.
+const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response=debug";
+
+/// Installs the global subscriber.
+pub fn init() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
+    let level =
+        LevelFilter::from_str(level.as_deref().unwrap_or("INFO")).unwrap_or(LevelFilter::INFO);
+    let mut filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .from_env_lossy();
+    if let Ok(directive) = Directive::from_str(RAW_EVENT_TARGET) {
+        filter = filter.add_directive(directive);
+    }
+    let collector = subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        collector.json().init();
+    } else {
+        collector.init();
+    }
+}

@@ -1,0 +1,267 @@
+//! A loopback identity provider for tests: real keys (aws-lc-rs), tokens signed with them,
+//! and a JWKS / OIDC discovery server that can be told to misbehave.
+//!
+//! Tokens are assembled by hand here (header and payload JSON, base64url, a real
+//! signature) so tests can also build hostile tokens no JWT library would produce.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+/// base64url without padding.
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A signing key of one algorithm.
+pub enum TestKey {
+    /// ECDSA P-256 / SHA-256.
+    Es256(EcdsaKeyPair),
+    /// RSA 2048 PKCS#1 v1.5 / SHA-256.
+    Rs256(RsaKeyPair),
+    /// Ed25519.
+    EdDsa(Ed25519KeyPair),
+    /// HMAC-SHA256 with a shared secret.
+    Hs256(Vec<u8>),
+}
+
+impl std::fmt::Debug for TestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.alg())
+    }
+}
+
+impl TestKey {
+    /// A fresh ES256 key.
+    pub fn es256() -> Self {
+        Self::Es256(
+            EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect("ec key"),
+        )
+    }
+    /// A fresh RS256 key.
+    pub fn rs256() -> Self {
+        Self::Rs256(RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("rsa key"))
+    }
+    /// A fresh Ed25519 key.
+    pub fn eddsa() -> Self {
+        Self::EdDsa(Ed25519KeyPair::generate().expect("ed key"))
+    }
+    /// An HMAC key.
+    pub fn hs256(secret: &str) -> Self {
+        Self::Hs256(secret.as_bytes().to_vec())
+    }
+
+    /// The JOSE `alg`.
+    pub fn alg(&self) -> &'static str {
+        match self {
+            Self::Es256(_) => "ES256",
+            Self::Rs256(_) => "RS256",
+            Self::EdDsa(_) => "EdDSA",
+            Self::Hs256(_) => "HS256",
+        }
+    }
+
+    /// Signs `message` (raw r||s for ECDSA, as JWS requires).
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let rng = SystemRandom::new();
+        match self {
+            Self::Es256(k) => k.sign(&rng, message).expect("sign").as_ref().to_vec(),
+            Self::Rs256(k) => {
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+                    .expect("sign");
+                sig
+            }
+            Self::EdDsa(k) => k.sign(message).as_ref().to_vec(),
+            Self::Hs256(secret) => {
+                let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+                aws_lc_rs::hmac::sign(&key, message).as_ref().to_vec()
+            }
+        }
+    }
+
+    /// The public JWK (`alg`, `use: sig`, `kid`). Panics for HMAC keys.
+    pub fn jwk(&self, kid: &str) -> Value {
+        match self {
+            Self::Es256(k) => {
+                let point = k.public_key().as_ref();
+                json!({"kty":"EC","crv":"P-256","x":b64(&point[1..33]),"y":b64(&point[33..65]),"kid":kid,"alg":"ES256","use":"sig"})
+            }
+            Self::Rs256(k) => {
+                let public = k.public_key();
+                json!({"kty":"RSA","n":b64(public.modulus().big_endian_without_leading_zero()),
+                       "e":b64(public.exponent().big_endian_without_leading_zero()),"kid":kid,"alg":"RS256","use":"sig"})
+            }
+            Self::EdDsa(k) => {
+                json!({"kty":"OKP","crv":"Ed25519","x":b64(k.public_key().as_ref()),"kid":kid,"alg":"EdDSA","use":"sig"})
+            }
+            Self::Hs256(_) => panic!("HMAC keys are never published"),
+        }
+    }
+
+    /// A signed token with the given header and claims.
+    pub fn mint(&self, header: &Value, claims: &Value) -> String {
+        mint_raw(
+            header.to_string().as_bytes(),
+            claims.to_string().as_bytes(),
+            |m| self.sign(m),
+        )
+    }
+
+    /// A signed token with `{"alg": <alg>, "kid": kid, "typ": "JWT"}`.
+    pub fn token(&self, kid: Option<&str>, claims: &Value) -> String {
+        let mut header = json!({"alg": self.alg(), "typ": "JWT"});
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        self.mint(&header, claims)
+    }
+}
+
+/// Assembles `b64(header).b64(payload).b64(sign(...))` from raw JSON bytes.
+pub fn mint_raw(header: &[u8], payload: &[u8], sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let signature = sign(input.as_bytes());
+    format!("{input}.{}", b64(signature))
+}
+
+/// How the JWKS server answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// `200` with the key set.
+    Healthy,
+    /// This status with a short body.
+    Status(u16),
+    /// The key set, after a delay.
+    Slow(Duration),
+    /// `200` with a body of this many bytes.
+    Huge(usize),
+    /// `302` to this location.
+    Redirect(String),
+    /// `200` with an HTML page.
+    Html,
+}
+
+#[derive(Debug)]
+struct IdpState {
+    keys: Vec<Value>,
+    mode: Mode,
+    jwks_hits: u64,
+    issuer: String,
+}
+
+/// A JWKS + OIDC discovery server on 127.0.0.1.
+#[derive(Debug, Clone)]
+pub struct JwksServer {
+    base: String,
+    state: Arc<Mutex<IdpState>>,
+}
+
+impl JwksServer {
+    /// Starts serving `keys` at `/jwks.json` and discovery at
+    /// `/.well-known/openid-configuration` (issuer = the server's base URL).
+    pub async fn start(keys: Vec<Value>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = Arc::new(Mutex::new(IdpState {
+            keys,
+            mode: Mode::Healthy,
+            jwks_hits: 0,
+            issuer: base.clone(),
+        }));
+        let app = Router::new()
+            .route("/jwks.json", get(jwks))
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/.well-known/openid-configuration", get(discovery))
+            .with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Self { base, state }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The JWKS URL.
+    pub fn jwks_url(&self) -> String {
+        format!("{}/jwks.json", self.base)
+    }
+
+    /// Replaces the published keys.
+    pub fn set_keys(&self, keys: Vec<Value>) {
+        self.state.lock().expect("lock").keys = keys;
+    }
+
+    /// Changes how the server answers.
+    pub fn set_mode(&self, mode: Mode) {
+        self.state.lock().expect("lock").mode = mode;
+    }
+
+    /// Sets the issuer declared by the discovery document.
+    pub fn set_discovery_issuer(&self, issuer: &str) {
+        self.state.lock().expect("lock").issuer = issuer.to_owned();
+    }
+
+    /// How many times the key set was requested.
+    pub fn hits(&self) -> u64 {
+        self.state.lock().expect("lock").jwks_hits
+    }
+}
+
+async fn jwks(State(state): State<Arc<Mutex<IdpState>>>) -> Response {
+    let (mode, keys) = {
+        let mut s = state.lock().expect("lock");
+        s.jwks_hits += 1;
+        (s.mode.clone(), s.keys.clone())
+    };
+    match mode {
+        Mode::Healthy => Json(json!({"keys": keys})).into_response(),
+        Mode::Status(code) => {
+            (StatusCode::from_u16(code).expect("status"), "unavailable").into_response()
+        }
+        Mode::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            Json(json!({"keys": keys})).into_response()
+        }
+        Mode::Huge(size) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            vec![b' '; size],
+        )
+            .into_response(),
+        Mode::Redirect(location) => {
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        }
+        Mode::Html => (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>login</body></html>",
+        )
+            .into_response(),
+    }
+}
+
+async fn discovery(State(state): State<Arc<Mutex<IdpState>>>) -> Json<Value> {
+    let issuer = state.lock().expect("lock").issuer.clone();
+    let base = issuer.trim_end_matches('/').to_owned();
+    Json(json!({"issuer": issuer, "jwks_uri": format!("{base}/jwks.json")}))
+}
