@@ -22,6 +22,7 @@ use events_publisher::{
     Endpoint, PublishError, Publisher, PublisherSettings, RegionSource, ResolvedRegion,
     resolve_region,
 };
+use tracing::instrument::WithSubscriber;
 
 use crate::error::FunctionError;
 
@@ -186,15 +187,24 @@ pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError>
 /// `GetApi(id).api.dns["HTTP"]`, parsed.
 async fn resolve_api_endpoint(sdk: &SdkConfig, api_id: &str) -> Result<Endpoint, FunctionError> {
     let client = aws_sdk_appsync::Client::new(sdk);
-    let output = client.get_api().api_id(api_id).send().await.map_err(|e| {
-        invalid(
-            "EVENTS_API_ID",
-            format!(
-                "GetApi({api_id}) failed: {}",
-                aws_sdk_appsync::error::DisplayErrorContext(&e)
-            ),
-        )
-    })?;
+    // The SDK logs its signing parameters, access key id included, at TRACE level, and
+    // Lambda lets operators turn TRACE on: this one init-time call runs with logging muted.
+    // A failure is returned (and logged by main) without credentials.
+    let output = client
+        .get_api()
+        .api_id(api_id)
+        .send()
+        .with_subscriber(tracing::subscriber::NoSubscriber::default())
+        .await
+        .map_err(|e| {
+            invalid(
+                "EVENTS_API_ID",
+                format!(
+                    "GetApi({api_id}) failed: {}",
+                    aws_sdk_appsync::error::DisplayErrorContext(&e)
+                ),
+            )
+        })?;
     let domain = output
         .api()
         .and_then(|api| api.dns())
