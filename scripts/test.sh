@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Every test (README command 2; .ci/run calls it):
+#   formatting, clippy -D warnings, unit + integration + end-to-end tests, the committed
+#   authorizer samples are current, every sample answered exactly as expected under
+#   `cargo lambda watch`, cfn-lint + `sam validate --lint`, and `sam build` (x86_64).
+# Runs every step even after a failure, prints a summary with timings, ends with the line
+# `N passed, N failed` and exits non-zero if any step failed.
+#
+# Tools (cargo-lambda, SAM CLI, cfn-lint, PyJWT, botocore) are installed into .dev/venv on
+# first use. SKIP_SAM_BUILD=1 skips the (slowest) sam build step. The sam build goes to
+# .dev/sam-build, never to .aws-sam/, so it can't be deployed by accident; it builds debug
+# binaries (SAM_BUILD_MODE=debug) because it checks the template and build wiring, not
+# the optimizer; set TEST_SAM_BUILD_MODE=release to build exactly what deploys.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+NAMES=() RESULTS=() TIMES=()
+PASSED=0 FAILED=0 SKIPPED=0
+
+# step NAME COMMAND...: runs COMMAND, records pass/fail and the time it took.
+step() {
+  local name=$1 start end status
+  shift
+  printf '\n%s==> %s%s\n' "$BOLD" "$name" "$RESET"
+  start=$(date +%s)
+  "$@"
+  status=$?
+  end=$(date +%s)
+  NAMES+=("$name")
+  TIMES+=("$((end - start))s")
+  if [ "$status" -eq 0 ]; then
+    RESULTS+=("${GREEN}pass${RESET}")
+    PASSED=$((PASSED + 1))
+  else
+    RESULTS+=("${RED}FAIL${RESET} (exit $status)")
+    FAILED=$((FAILED + 1))
+  fi
+}
+
+skip() {
+  NAMES+=("$1")
+  TIMES+=("-")
+  RESULTS+=("${YELLOW}skipped${RESET}: $2")
+  SKIPPED=$((SKIPPED + 1))
+}
+
+install_tools() { (ensure_venv test); }
+need() {
+  command -v "$1" >/dev/null || { printf 'error: %s is not installed (the "install tools" step failed?)\n' "$1" >&2; return 1; }
+}
+lint_template() {
+  need cfn-lint && need sam || return 1
+  cfn-lint template.yaml && sam validate --lint --region us-east-1
+}
+sam_build() {
+  need sam && cargo lambda --version >/dev/null || return 1
+  SAM_BUILD_MODE=${TEST_SAM_BUILD_MODE:-debug} sam build \
+    --template-file template.yaml \
+    --build-dir "$DEV_DIR/sam-build" --cache-dir "$DEV_DIR/sam-cache" \
+    --parameter-overrides Architecture=x86_64
+}
+
+step "install tools into .dev/venv" install_tools
+export PATH="$PATH:$VENV/bin"
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test (unit, integration, e2e)" cargo test --workspace --locked
+step "authorizer samples are current" "$VENV/bin/python" scripts/make-authorizer-samples.py --check
+step "samples answer as expected (cargo lambda invoke)" bash scripts/check-samples.sh
+step "cfn-lint + sam validate --lint" lint_template
+if [ -n "${SKIP_SAM_BUILD:-}" ]; then
+  skip "sam build (x86_64)" "SKIP_SAM_BUILD is set"
+else
+  step "sam build (x86_64)" sam_build
+fi
+
+printf '\n%sSummary%s\n' "$BOLD" "$RESET"
+for i in "${!NAMES[@]}"; do
+  printf '  %-50s %6s  %s\n' "${NAMES[$i]}" "${TIMES[$i]}" "${RESULTS[$i]}"
+done
+echo
+if [ "$SKIPPED" -gt 0 ]; then
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+else
+  echo "$PASSED passed, $FAILED failed"
+fi
+[ "$FAILED" -eq 0 ]
