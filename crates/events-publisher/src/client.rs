@@ -23,6 +23,9 @@ use crate::error::PublishError;
 use crate::outcome::{EventFailure, InputOutcome, PublishReport};
 use crate::retry::Backoff;
 
+/// Most per-event failure lines logged by one [`Publisher::publish`] call.
+const MAX_FAILURE_LOGS: usize = 20;
+
 /// Tuning of a [`Publisher`]. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublisherSettings {
@@ -218,8 +221,15 @@ impl Publisher {
             .map(|((input, results), refused)| outcome(input, results, refused))
             .collect();
         let failed = report.failures().count();
-        for failure in report.failures() {
+        // One line per failure, capped: a refused 10 000-event input must not flood the log.
+        for failure in report.failures().take(MAX_FAILURE_LOGS) {
             tracing::warn!(channel = %failure.channel, index = failure.index, reason = %failure.reason, "event not published");
+        }
+        if failed > MAX_FAILURE_LOGS {
+            tracing::warn!(
+                more = failed - MAX_FAILURE_LOGS,
+                "further events not published (see the report)"
+            );
         }
         tracing::info!(
             inputs = inputs.len(),

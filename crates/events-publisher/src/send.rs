@@ -54,7 +54,9 @@ impl Publisher {
         for attempt in 1..=settings.max_attempts {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining < settings.min_attempt_time {
-                stop = format!("the deadline was reached after {requests} attempt(s)");
+                if requests > 0 {
+                    stop = format!("the deadline was reached after {requests} attempt(s)");
+                }
                 break;
             }
             let sent: Vec<&str> = pending.iter().map(|&i| events[i].as_str()).collect();
