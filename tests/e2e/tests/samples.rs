@@ -1,0 +1,142 @@
+//! Every sample in `events/<function>/` that has a `<name>.expected.json` gets exactly that
+//! answer from the real binary configured with the development configuration
+//! (`dev/local.env`) — the same check `scripts/check-samples.sh` makes through
+//! `cargo lambda watch`, here without any tool beyond cargo. The publisher publishes to a
+//! real `local-events` on a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use e2e::binaries::{binary, workspace_root};
+use e2e::runtime::{LambdaProcess, Outcome};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// `KEY=VALUE` lines of `dev/local.env` (comments and blank lines skipped).
+fn dev_env() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(workspace_root().join("dev/local.env"))
+        .expect("dev/local.env exists");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// `(sample, expected answer)` pairs of one function's directory, in name order.
+fn samples(function: &str) -> Vec<(PathBuf, Value)> {
+    let dir = workspace_root().join("events").join(function);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("sample directory exists")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.ends_with(".json") && !name.ends_with(".expected.json")
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let expected = p.with_extension("expected.json");
+            expected.exists().then(|| (p.clone(), read_json(&expected)))
+        })
+        .collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("sample readable");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn check(function: &LambdaProcess, name: &str, cases: Vec<(PathBuf, Value)>) {
+    assert!(!cases.is_empty(), "no {name} samples with expected answers");
+    let mut mismatches = Vec::new();
+    for (path, expected) in cases {
+        let outcome = function.invoke(&read_json(&path)).await;
+        let sample = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        match outcome {
+            Outcome::Response(answer) if answer == expected => {}
+            other => mismatches.push(format!("{sample}: expected {expected}, got {other:?}")),
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{name} samples:\n{}\nlogs:\n{}",
+        mismatches.join("\n"),
+        function.logs().join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_authorizer_sample_gets_its_expected_answer() {
+    let env: Vec<(String, String)> = dev_env()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("JWT_") || k.starts_with("TOKEN_") || k.starts_with("AUTH_"))
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let function = LambdaProcess::start(&binary("authorizer"), &env).await;
+    check(&function, "authorizer", samples("authorizer")).await;
+}
+
+#[tokio::test]
+async fn every_publisher_sample_gets_its_expected_answer_from_local_events() {
+    let (mut events, url) = start_local_events().await;
+    let mut env: Vec<(String, String)> = dev_env()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("PUBLISH_"))
+        .collect();
+    env.push(("EVENTS_ENDPOINT".into(), url));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let function = LambdaProcess::start(&binary("publisher"), &env).await;
+    check(&function, "publisher", samples("publisher")).await;
+    events.start_kill().expect("local-events stops");
+}
+
+/// Starts `local-events` on a free port with the dev namespaces and region; returns its URL.
+async fn start_local_events() -> (Child, String) {
+    let env = dev_env();
+    let get = |key: &str| {
+        env.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{key} in dev/local.env"))
+    };
+    let mut child = Command::new(binary("local-events"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_clear()
+        .env("LOCAL_EVENTS_NAMESPACES", get("LOCAL_EVENTS_NAMESPACES"))
+        .env("LOCAL_EVENTS_REGION", get("LOCAL_EVENTS_REGION"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("local-events spawns");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
+    let start = Instant::now();
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("local-events logs within 30 s")
+            .expect("stderr readable")
+            .expect("local-events keeps running");
+        if let Some(rest) = line.split("listening: POST ").nth(1) {
+            break rest.split("/event").next().unwrap_or_default().to_owned();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no listening line"
+        );
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
