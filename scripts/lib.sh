@@ -30,7 +30,8 @@ die() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
 # ensure_venv dev|test
 #   Creates .dev/venv and installs scripts/requirements-<kind>.txt into it, once per
 #   version of that file. For `dev`, cargo-lambda is skipped when `cargo lambda` already
-#   works. Appends the venv's bin to PATH, so tools you installed yourself win.
+#   works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
+#   the `python3` on PATH (`python3 -m ziglang`), so that must be the venv's.
 ensure_venv() {
   local kind=$1 requirements="$ROOT/scripts/requirements-$1.txt" stamp filtered
   command -v python3 >/dev/null || die "python3 is required (for the tool venv and sample checks)"
@@ -56,7 +57,7 @@ ensure_venv() {
   fi
   case ":$PATH:" in
     *":$VENV/bin:"*) ;;
-    *) export PATH="$PATH:$VENV/bin" ;;
+    *) export PATH="$VENV/bin:$PATH" ;;
   esac
   cargo lambda --version >/dev/null 2>&1 || die "cargo lambda is not usable even after installing it into .dev/venv"
 }

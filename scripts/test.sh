@@ -63,7 +63,7 @@ sam_build() {
 }
 
 step "install tools into .dev/venv" install_tools
-export PATH="$PATH:$VENV/bin"
+export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, integration, e2e)" cargo test --workspace --locked
