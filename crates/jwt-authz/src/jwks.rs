@@ -9,7 +9,9 @@
 //! - **Maximum age**: a set older than [`JwksPolicy::max_age`] is refreshed before use, so a
 //!   revoked key stops verifying within that bound (Supabase asks for at most 20 minutes).
 //! - **Stale if error**: while refreshes fail, the last good set keeps serving for
-//!   [`JwksPolicy::stale_if_error`] past its maximum age, then keys are unavailable.
+//!   [`JwksPolicy::stale_if_error`] past its maximum age, then keys are unavailable. While
+//!   another caller's refresh of an expired set is in flight, the last good set is served
+//!   instead of queueing behind it (the fetch is bounded by the fetcher's timeout anyway).
 //! - **Failure backoff**: after a failed fetch, no new attempt for
 //!   [`JwksPolicy::failure_backoff`]; an empty cache (JWKS unreachable at cold start)
 //!   recovers on its own with the first request after that.
@@ -195,7 +197,12 @@ impl JwksCache {
         let generation = self.generation.load(Ordering::Acquire);
         self.refresh(Trigger::Empty, generation)
             .await
-            .map_err(|e| e.unwrap_or_else(|| Error::Secret("refresh skipped by policy".into())))?;
+            .map_err(|e| {
+                e.unwrap_or_else(|| Error::Fetch {
+                    url: self.source_url().to_string(),
+                    message: "not attempted: the previous attempt failed moments ago".into(),
+                })
+            })?;
         Ok(self.snapshot().map(|(set, _)| set.len()).unwrap_or(0))
     }
 
@@ -230,10 +237,17 @@ impl JwksCache {
                 }
             }
             Some((set, at)) => {
+                let usable_stale =
+                    now.duration_since(at) < self.policy.max_age + self.policy.stale_if_error;
+                if usable_stale && self.refresh.try_lock().is_err() {
+                    // Somebody is refreshing right now: answer from the last good set
+                    // rather than wait for their fetch.
+                    return set.find(kid, alg).cloned();
+                }
                 if self.refresh(Trigger::Expired, generation).await.is_ok() {
                     return self.find_in_current(kid, alg);
                 }
-                if now.duration_since(at) < self.policy.max_age + self.policy.stale_if_error {
+                if usable_stale {
                     tracing::debug!(kid, "serving a stale key set while refreshes fail");
                     set.find(kid, alg).cloned()
                 } else {
@@ -292,6 +306,13 @@ impl JwksCache {
                 state.last_failure = Some(Instant::now());
                 Err(Some(error))
             }
+        }
+    }
+
+    /// The configured URL (the JWKS URL, or the discovery document's).
+    fn source_url(&self) -> &Url {
+        match &self.source {
+            KeySource::Jwks(url) | KeySource::Discovery { url, .. } => url,
         }
     }
 

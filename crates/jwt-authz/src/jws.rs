@@ -3,14 +3,19 @@
 //!
 //! The header is decoded into a closed struct: `jku`, `x5u`, `jwk` and `x5c` are parsed
 //! only to be ignored (we never fetch a URL or trust a key taken from the token), `crit`
-//! is refused (we implement no extensions, RFC 7515 §4.1.11), and a duplicate member is an
-//! error (serde rejects duplicate known fields). Base64url decoding is strict: no padding,
-//! no non-canonical trailing bits.
+//! is refused (we implement no extensions, RFC 7515 §4.1.11), `kid` must be a non-empty
+//! string, and a duplicate member anywhere in the header or the payload is an error
+//! ([`parse_json_strict`]): RFC 7515 §4 lets a parser either refuse duplicates or keep the
+//! last one, and two parsers that disagree on which one wins is how a token means one
+//! thing to a gateway and another to us. Base64url decoding is strict: no padding, no
+//! non-canonical trailing bits.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use crate::Denial;
 
@@ -26,8 +31,8 @@ pub struct JwsHeader {
     pub kid: Option<String>,
 }
 
-// Unknown members are allowed (Clerk adds `cat`); duplicates of the members below are
-// refused by serde.
+// Unknown members are allowed (Clerk adds `cat`); a duplicate of any member is refused by
+// the strict parse that runs first.
 #[derive(Deserialize)]
 struct RawHeader {
     alg: String,
@@ -83,7 +88,13 @@ pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
         return Err(Denial::HeaderInvalid);
     }
     let header_json = decode_segment(header_b64)?;
-    let raw: RawHeader = serde_json::from_slice(&header_json).map_err(|_| Denial::HeaderInvalid)?;
+    let header_value = parse_json_strict(&header_json).map_err(|_| Denial::HeaderInvalid)?;
+    let raw = RawHeader::deserialize(header_value).map_err(|_| Denial::HeaderInvalid)?;
+    if raw.kid.as_deref() == Some("") {
+        // An empty key id names no key; refusing it here also keeps it from causing an
+        // unknown-kid refetch.
+        return Err(Denial::HeaderInvalid);
+    }
     if raw.crit.is_some() {
         return Err(Denial::CritUnsupported);
     }
@@ -112,6 +123,82 @@ pub fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
     URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| Denial::TokenMalformed)
+}
+
+/// Parses JSON text into a [`Value`], refusing a duplicate object member at any depth,
+/// trailing data, and numbers outside the `f64` range. Nesting is bounded by serde_json's
+/// recursion limit (128 levels).
+pub fn parse_json_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = deserializer.deserialize_any(StrictVisitor)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// A nested [`Value`] built by [`StrictVisitor`].
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+/// serde_json's own `Value` visitor, except that a repeated object member is an error.
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value without duplicate object members")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    let Strict(value) = map.next_value()?;
+                    slot.insert(value);
+                }
+                // The member name is attacker-controlled: keep it out of the message.
+                serde_json::map::Entry::Occupied(_) => {
+                    return Err(de::Error::custom("duplicate object member"));
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 fn is_jwt_type(typ: &str) -> bool {
@@ -219,6 +306,83 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn duplicate_unknown_header_members_are_refused() {
+        for header in [
+            r#"{"alg":"ES256","x":1,"x":2}"#,
+            r#"{"alg":"ES256","kid":"a","kid":"a"}"#,
+            r#"{"alg":"ES256","ext":{"a":1,"a":1}}"#,
+        ] {
+            assert_eq!(
+                parse(&token(header)).err(),
+                Some(Denial::HeaderInvalid),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn kid_must_be_a_non_empty_string() {
+        for header in [
+            r#"{"alg":"ES256","kid":""}"#,
+            r#"{"alg":"ES256","kid":5}"#,
+            r#"{"alg":"ES256","kid":["k"]}"#,
+            r#"{"alg":"ES256","kid":{"k":1}}"#,
+            r#"{"alg":"ES256","kid":true}"#,
+        ] {
+            assert_eq!(
+                parse(&token(header)).err(),
+                Some(Denial::HeaderInvalid),
+                "{header}"
+            );
+        }
+        // `null` is the same as absent.
+        let t = token(r#"{"alg":"ES256","kid":null}"#);
+        assert_eq!(parse(&t).expect("parses").header.kid, None);
+    }
+
+    #[test]
+    fn strict_json_refuses_duplicates_at_any_depth() {
+        for text in [
+            r#"{"sub":"a","sub":"b"}"#,
+            r#"{"a":{"b":1,"b":2}}"#,
+            r#"{"a":[{"b":1,"b":1}]}"#,
+            r#"{"role":"authenticated","ro\u006ce":"service_role"}"#,
+        ] {
+            assert!(parse_json_strict(text.as_bytes()).is_err(), "{text}");
+        }
+        let ok = parse_json_strict(br#"{"a":{"b":1},"b":[{"a":1},{"a":2}]}"#).expect("ok");
+        assert_eq!(ok["b"][1]["a"], 2);
+    }
+
+    #[test]
+    fn strict_json_refuses_trailing_data_bad_text_and_out_of_range_numbers() {
+        for text in [
+            &br#"{"a":1} x"#[..],
+            br#"{"a":1}{"a":2}"#,
+            br#"{"exp":1e400}"#,
+            br#"{"exp":-1e400}"#,
+            b"\xef\xbb\xbf{}",
+            br#"{"a":"\ud800"}"#,
+            b"{\"a\":\"\xff\"}",
+        ] {
+            let shown = String::from_utf8_lossy(text);
+            assert!(parse_json_strict(text).is_err(), "{shown}");
+        }
+        let big = parse_json_strict(br#"{"exp":18446744073709551616}"#).expect("as f64");
+        assert!(big["exp"].is_f64());
+    }
+
+    #[test]
+    fn strict_json_bounds_nesting_depth() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_json_strict(deep.as_bytes()).is_err());
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(200), "}".repeat(200));
+        assert!(parse_json_strict(objects.as_bytes()).is_err());
+        let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_json_strict(fine.as_bytes()).is_ok());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The verification pipeline: extraction → header → issuer selection → key → signature →
 //! registered claims → issuer profile.
 //!
+//! The payload is parsed strictly (a duplicate member anywhere is a deny, see
+//! [`jws::parse_json_strict`]) before anything is read from it.
+//!
 //! The token's **unverified** `iss` only selects which issuer's configuration verifies it;
 //! nothing else from an unverified token influences how it is verified (the algorithm
 //! must be in that issuer's allow-list and bound to the key, and key URLs in the header
@@ -118,7 +121,9 @@ impl Verifier {
         let token = self.extractor.extract(raw)?;
         let parsed = jws::parse(token)?;
         let payload = jws::decode_segment(parsed.payload)?;
-        let claims = match serde_json::from_slice::<Value>(&payload) {
+        // Strict: a duplicate claim (`"role":"authenticated","role":"service_role"`) is a
+        // deny, never "last one wins".
+        let claims = match jws::parse_json_strict(&payload) {
             Ok(Value::Object(map)) => map,
             _ => return Err(Denial::PayloadInvalid),
         };

@@ -1,0 +1,214 @@
+//! The key-set cache against a real loopback JWKS server that fails on command, under
+//! short policies so that maximum age, stale-if-error, backoff and cooldown can be seen
+//! within a test: bounded fetches under storms and concurrency, a bounded stale window,
+//! and recovery without intervention.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{JwksServer, Mode, jwk};
+use jsonwebtoken::Algorithm;
+use jwt_authz::Denial;
+use jwt_authz::fetch::{FetchLimits, HttpFetcher};
+use jwt_authz::jwks::{JwksCache, JwksPolicy, KeySource};
+
+fn policy(max_age_ms: u64, stale_ms: u64, cooldown_ms: u64, backoff_ms: u64) -> JwksPolicy {
+    JwksPolicy {
+        max_age: Duration::from_millis(max_age_ms),
+        stale_if_error: Duration::from_millis(stale_ms),
+        unknown_kid_cooldown: Duration::from_millis(cooldown_ms),
+        failure_backoff: Duration::from_millis(backoff_ms),
+    }
+}
+
+fn cache(server: &JwksServer, policy: JwksPolicy) -> Arc<JwksCache> {
+    let limits = FetchLimits {
+        timeout: Duration::from_secs(3),
+        ..FetchLimits::default()
+    };
+    let fetcher = Arc::new(HttpFetcher::new(limits).expect("client"));
+    Arc::new(JwksCache::new(
+        KeySource::Jwks(server.url()),
+        fetcher,
+        policy,
+    ))
+}
+
+async fn lookup(cache: &JwksCache, kid: &str) -> Result<(), Denial> {
+    cache.key(Some(kid), Algorithm::ES256).await.map(drop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_cold_lookups_share_one_fetch() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    server.set_mode(Mode::Slow(Duration::from_millis(300)));
+    let cache = cache(&server, JwksPolicy::default());
+    let lookups = (0..64).map(|_| {
+        let cache = cache.clone();
+        tokio::spawn(async move { lookup(&cache, "a").await })
+    });
+    for result in futures::future::join_all(lookups).await {
+        assert_eq!(result.expect("task"), Ok(()));
+    }
+    assert_eq!(server.hits(), 1, "single flight: one fetch for 64 callers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_storm_of_unknown_kids_costs_one_fetch_per_cooldown() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    let cache = cache(&server, policy(600_000, 0, 1_500, 100));
+    cache.prefetch().await.expect("prefetch");
+    let storm = (0..500).map(|i| {
+        let cache = cache.clone();
+        tokio::spawn(async move { lookup(&cache, &format!("unknown-{i}")).await })
+    });
+    for result in futures::future::join_all(storm).await {
+        assert_eq!(result.expect("task"), Err(Denial::UnknownKid));
+    }
+    for i in 0..200 {
+        assert_eq!(
+            lookup(&cache, &format!("later-{i}")).await,
+            Err(Denial::UnknownKid)
+        );
+    }
+    assert_eq!(
+        server.hits(),
+        2,
+        "prefetch + one refetch for 700 unknown kids"
+    );
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    for i in 0..50 {
+        let _ = lookup(&cache, &format!("after-cooldown-{i}")).await;
+    }
+    assert_eq!(
+        server.hits(),
+        3,
+        "one more refetch once the cooldown is over"
+    );
+    assert_eq!(lookup(&cache, "a").await, Ok(()), "known keys unaffected");
+}
+
+#[tokio::test]
+async fn known_kids_do_not_wait_for_a_slow_refresh() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    let cache = cache(&server, JwksPolicy::default());
+    cache.prefetch().await.expect("prefetch");
+    server.set_mode(Mode::Slow(Duration::from_secs(2)));
+    let refreshing = {
+        let cache = cache.clone();
+        tokio::spawn(async move { lookup(&cache, "rotated").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    assert_eq!(lookup(&cache, "a").await, Ok(()));
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "served from memory while the refresh is in flight ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(refreshing.await.expect("task"), Err(Denial::UnknownKid));
+}
+
+#[tokio::test]
+async fn a_stale_set_serves_for_a_bounded_window_while_refreshes_fail() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    let cache = cache(&server, policy(300, 700, 10_000, 50));
+    cache.prefetch().await.expect("prefetch");
+    let loaded = Instant::now();
+    server.set_mode(Mode::Status(503));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        lookup(&cache, "a").await,
+        Ok(()),
+        "past max-age, refresh failed: the last good set is still served"
+    );
+    assert!(server.hits() >= 2, "a refresh was attempted");
+    tokio::time::sleep(Duration::from_millis(1_050).saturating_sub(loaded.elapsed())).await;
+    assert_eq!(
+        lookup(&cache, "a").await,
+        Err(Denial::KeysUnavailable),
+        "past max-age + stale-if-error: no keys at all"
+    );
+    server.set_mode(Mode::Healthy);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the failure backoff
+    assert_eq!(lookup(&cache, "a").await, Ok(()), "recovers by itself");
+}
+
+#[tokio::test]
+async fn an_expired_set_is_refetched_so_a_removed_key_stops_verifying() {
+    let server = JwksServer::start(vec![jwk("a"), jwk("b")]).await;
+    let cache = cache(&server, policy(200, 60_000, 60_000, 50));
+    cache.prefetch().await.expect("prefetch");
+    assert_eq!(lookup(&cache, "b").await, Ok(()));
+    server.set_keys(vec![jwk("a")]); // the IdP revokes "b"
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(lookup(&cache, "b").await, Err(Denial::UnknownKid));
+    assert_eq!(lookup(&cache, "a").await, Ok(()));
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test]
+async fn failed_fetches_are_not_retried_within_the_backoff() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    server.set_mode(Mode::Status(500));
+    let cache = cache(&server, policy(600_000, 0, 0, 400));
+    assert!(cache.prefetch().await.is_err());
+    for _ in 0..100 {
+        assert_eq!(lookup(&cache, "a").await, Err(Denial::KeysUnavailable));
+    }
+    assert_eq!(server.hits(), 1, "one attempt per backoff window");
+    server.set_mode(Mode::Healthy);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(
+        lookup(&cache, "a").await,
+        Ok(()),
+        "recovers after the backoff"
+    );
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn other_callers_get_the_stale_set_at_once_while_an_expired_one_refreshes() {
+    let server = JwksServer::start(vec![jwk("a")]).await;
+    let cache = cache(&server, policy(100, 60_000, 60_000, 50));
+    cache.prefetch().await.expect("prefetch");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    server.set_mode(Mode::Slow(Duration::from_millis(1_500)));
+    let refreshing = {
+        let cache = cache.clone();
+        tokio::spawn(async move { lookup(&cache, "a").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    assert_eq!(lookup(&cache, "a").await, Ok(()));
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "did not queue behind the fetch ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(refreshing.await.expect("task"), Ok(()));
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotation_under_concurrent_load_keeps_every_answer_right() {
+    let server = JwksServer::start(vec![jwk("old")]).await;
+    let cache = cache(&server, policy(600_000, 0, 5_000, 50));
+    cache.prefetch().await.expect("prefetch");
+    server.set_keys(vec![jwk("old"), jwk("new")]);
+    let load = (0..400).map(|i| {
+        let cache = cache.clone();
+        let kid = ["old", "new", "bogus"][i % 3];
+        tokio::spawn(async move { (kid, lookup(&cache, kid).await) })
+    });
+    for result in futures::future::join_all(load).await {
+        let (kid, answer) = result.expect("task");
+        match kid {
+            "old" | "new" => assert_eq!(answer, Ok(()), "{kid}"),
+            _ => assert_eq!(answer, Err(Denial::UnknownKid)),
+        }
+    }
+    assert_eq!(server.hits(), 2, "the new key cost exactly one refetch");
+}
