@@ -22,10 +22,12 @@
 
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod inspect;
 pub mod publish;
+pub mod sigv4;
 
 use std::future::Future;
 use std::net::SocketAddr;
