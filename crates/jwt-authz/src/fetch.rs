@@ -116,8 +116,17 @@ fn describe(error: &reqwest::Error) -> String {
     } else if error.is_connect() {
         "connection failed".to_owned()
     } else {
-        // reqwest's messages name the URL and the cause; they carry no secrets.
-        error.to_string()
+        // reqwest's top message is generic ("error sending request"); the cause chain
+        // (e.g. "connection reset by peer") is what an operator needs. None of it carries
+        // secrets: the URL is public and no body is quoted.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        message
     }
 }
 

@@ -3,20 +3,30 @@
 //!
 //! Tokens are assembled by hand here (header and payload JSON, base64url, a real
 //! signature) so tests can also build hostile tokens no JWT library would produce.
+//!
+//! The server's public port is a small TCP front that forwards each connection to the
+//! HTTP server behind it, or misbehaves at the socket level on command (reset the
+//! connection, drip the body, stream an endless chunked body, stop listening altogether).
+//! Every HTTP answer carries `Connection: close`, so each fetch is a new connection and a
+//! new mode applies to the very next request.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 
 /// base64url without padding.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
@@ -158,6 +168,12 @@ pub enum Mode {
     Redirect(String),
     /// `200` with an HTML page.
     Html,
+    /// The request is read, then the connection is reset (TCP RST).
+    Reset,
+    /// `200` with the key set, one byte every interval.
+    Drip(Duration),
+    /// `200` with a chunked body (no `Content-Length`) of this many bytes.
+    HugeChunked(usize),
 }
 
 #[derive(Debug)]
@@ -168,21 +184,27 @@ struct IdpState {
     issuer: String,
 }
 
+type Shared = Arc<Mutex<IdpState>>;
+
 /// A JWKS + OIDC discovery server on 127.0.0.1.
 #[derive(Debug, Clone)]
 pub struct JwksServer {
     base: String,
-    state: Arc<Mutex<IdpState>>,
+    state: Shared,
+    front: SocketAddr,
+    inner: SocketAddr,
+    accept: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl JwksServer {
     /// Starts serving `keys` at `/jwks.json` and discovery at
     /// `/.well-known/openid-configuration` (issuer = the server's base URL).
     pub async fn start(keys: Vec<Value>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let inner = listener.local_addr().expect("addr");
+        let front_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let front = front_listener.local_addr().expect("addr");
+        let base = format!("http://{front}");
         let state = Arc::new(Mutex::new(IdpState {
             keys,
             mode: Mode::Healthy,
@@ -193,9 +215,43 @@ impl JwksServer {
             .route("/jwks.json", get(jwks))
             .route("/.well-known/jwks.json", get(jwks))
             .route("/.well-known/openid-configuration", get(discovery))
+            .layer(axum::middleware::map_response(close_connection))
             .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-        Self { base, state }
+        let accept = tokio::spawn(accept_loop(front_listener, inner, state.clone()));
+        Self {
+            base,
+            state,
+            front,
+            inner,
+            accept: Arc::new(Mutex::new(Some(accept))),
+        }
+    }
+
+    /// Stops listening: connections to the port are refused until [`reopen`](Self::reopen).
+    pub async fn close(&self) {
+        let task = self.accept.lock().expect("lock").take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await; // the listener is dropped with the task
+        }
+    }
+
+    /// Listens on the same port again (after [`close`](Self::close)).
+    pub async fn reopen(&self) {
+        let mut listener = None;
+        for _ in 0..50 {
+            match TcpListener::bind(self.front).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let listener = listener.expect("rebind the same loopback port");
+        let task = tokio::spawn(accept_loop(listener, self.inner, self.state.clone()));
+        *self.accept.lock().expect("lock") = Some(task);
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -223,7 +279,7 @@ impl JwksServer {
         self.state.lock().expect("lock").issuer = issuer.to_owned();
     }
 
-    /// How many times the key set was requested.
+    /// How many times the key set was requested (reset connections included).
     pub fn hits(&self) -> u64 {
         self.state.lock().expect("lock").jwks_hits
     }
@@ -257,7 +313,87 @@ async fn jwks(State(state): State<Arc<Mutex<IdpState>>>) -> Response {
             "<html><body>login</body></html>",
         )
             .into_response(),
+        // Socket-level modes are played by the TCP front and never reach here.
+        Mode::Reset | Mode::Drip(_) | Mode::HugeChunked(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
+}
+
+async fn close_connection(mut response: Response) -> Response {
+    let close = HeaderValue::from_static("close");
+    response.headers_mut().insert(header::CONNECTION, close);
+    response
+}
+
+async fn accept_loop(listener: TcpListener, inner: SocketAddr, state: Shared) {
+    while let Ok((client, _)) = listener.accept().await {
+        tokio::spawn(serve_connection(client, inner, state.clone()));
+    }
+}
+
+/// Forwards one connection to the HTTP server, or plays a socket-level fault.
+async fn serve_connection(mut client: TcpStream, inner: SocketAddr, state: Shared) {
+    let mode = state.lock().expect("lock").mode.clone();
+    if !matches!(mode, Mode::Reset | Mode::Drip(_) | Mode::HugeChunked(_)) {
+        if let Ok(mut upstream) = TcpStream::connect(inner).await {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        }
+        return;
+    }
+    let head = read_request_head(&mut client).await;
+    if head.contains("jwks") {
+        state.lock().expect("lock").jwks_hits += 1;
+    }
+    let keys = json!({"keys": state.lock().expect("lock").keys}).to_string();
+    let _ = match mode {
+        Mode::Reset => client.set_zero_linger(), // dropping the socket now sends RST
+        Mode::Drip(interval) => drip(&mut client, keys.as_bytes(), interval).await,
+        Mode::HugeChunked(size) => chunked(&mut client, size).await,
+        _ => Ok(()),
+    };
+}
+
+/// Reads up to the end of the request head (bodies are not expected on GET).
+async fn read_request_head(client: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match client.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+async fn drip(client: &mut TcpStream, body: &[u8], interval: Duration) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    client.write_all(head.as_bytes()).await?;
+    for byte in body {
+        client.write_all(std::slice::from_ref(byte)).await?;
+        tokio::time::sleep(interval).await;
+    }
+    Ok(())
+}
+
+async fn chunked(client: &mut TcpStream, size: usize) -> std::io::Result<()> {
+    client
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+        .await?;
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < size {
+        let n = chunk.len().min(size - sent);
+        client.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+        client.write_all(&chunk[..n]).await?;
+        client.write_all(b"\r\n").await?;
+        sent += n;
+    }
+    client.write_all(b"0\r\n\r\n").await
 }
 
 async fn discovery(State(state): State<Arc<Mutex<IdpState>>>) -> Json<Value> {

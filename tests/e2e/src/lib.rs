@@ -8,8 +8,10 @@
 //! - [`runtime`]: the Runtime API server and [`runtime::LambdaProcess`] (spawn, invoke,
 //!   capture logs, kill on drop).
 //! - [`idp`]: keys, token minting and a misbehaving-on-command JWKS server.
+//! - [`aws_fake`]: a loopback Secrets Manager / SSM endpoint that misbehaves on command.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
 
+pub mod aws_fake;
 pub mod binaries;
 pub mod idp;
 pub mod runtime;
