@@ -17,6 +17,6 @@ start_dev_stack "$EVENTS_PORT" "$LAMBDA_PORT" check
 
 if ! run_samples check "$LAMBDA_PORT" "$EVENTS_PORT"; then
   printf '\nLast lines of the function logs (%s):\n' "${WATCH_LOG#"$ROOT"/}" >&2
-  tail -n 40 "$WATCH_LOG" >&2
+  tail -n 40 "$WATCH_LOG" | sed $'s/\x1b\\[[0-9;]*m//g' >&2
   exit 1
 fi

@@ -33,27 +33,29 @@ die() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
 #   works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
 #   the `python3` on PATH (`python3 -m ziglang`), so that must be the venv's.
 ensure_venv() {
-  local kind=$1 requirements="$ROOT/scripts/requirements-$1.txt" stamp filtered
+  local kind=$1 requirements="$ROOT/scripts/requirements-$1.txt" filtered hash
   command -v python3 >/dev/null || die "python3 is required (for the tool venv and sample checks)"
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the tool venv in .dev/venv"
     python3 -m venv "$VENV" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
   fi
-  filtered="$RUN_DIR/requirements-$kind.txt"
-  mkdir -p "$RUN_DIR"
-  if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1 && ! [ -x "$VENV/bin/cargo-lambda" ]; then
-    grep -v '^cargo-lambda' "$requirements" >"$filtered"
-  else
-    cp "$requirements" "$filtered"
-  fi
-  # -r lines are resolved relative to the file that names them.
-  sed -i.bak "s#^-r #-r $ROOT/scripts/#" "$filtered" && rm -f "$filtered.bak"
-  stamp="$VENV/.installed-$kind-$(cat "$filtered" "$ROOT"/scripts/requirements-*.txt | cksum | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ]; then
+  # One stamp per kind and version of the requirement files. The test tools include the
+  # dev tools, so a venv set up for tests is set up for dev too.
+  hash=$(cat "$ROOT"/scripts/requirements-*.txt | cksum | cut -d' ' -f1)
+  if [ ! -f "$VENV/.installed-$kind-$hash" ] && [ ! -f "$VENV/.installed-test-$hash" ]; then
+    mkdir -p "$RUN_DIR"
+    filtered="$RUN_DIR/requirements-$kind.txt"
+    if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1; then
+      grep -v '^cargo-lambda' "$requirements" >"$filtered"
+    else
+      cp "$requirements" "$filtered"
+    fi
+    # -r lines are resolved relative to the file that names them.
+    sed -i.bak "s#^-r #-r $ROOT/scripts/#" "$filtered" && rm -f "$filtered.bak"
     say "installing $(grep -hv '^[#-]' "$filtered" | grep . | tr '\n' ' ')into .dev/venv"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$filtered" \
       || die "pip install failed (see above)"
-    touch "$stamp"
+    touch "$VENV/.installed-$kind-$hash"
   fi
   case ":$PATH:" in
     *":$VENV/bin:"*) ;;
