@@ -235,10 +235,11 @@ async fn an_eventbridge_failure_is_an_error_so_eventbridge_retries() {
 async fn sigterm_stops_it_gracefully() {
     let mut events = LocalEvents::start(&[]).await;
     let pid = events.child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    // The shell's built-in kill: /bin/kill (procps) is not on every minimal image.
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
-        .expect("kill runs");
+        .expect("sh runs");
     assert!(status.success());
     let exit = tokio::time::timeout(Duration::from_secs(10), events.child.wait())
         .await
