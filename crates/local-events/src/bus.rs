@@ -1,7 +1,7 @@
 //! The event bus: every accepted event is broadcast to live subscribers and kept in a
 //! bounded in-memory log.
 //!
-//! Subscribers (WebSocket connections, in the full local endpoint) read the broadcast; a
+//! Subscribers (WebSocket connections) read the broadcast; a
 //! subscriber that falls more than [`BROADCAST_CAPACITY`] events behind misses the oldest
 //! ones (`RecvError::Lagged`), as a slow AppSync subscriber would, instead of slowing down
 //! publishers. The log keeps the last `history` events for `GET /_local/events`.
@@ -103,6 +103,10 @@ impl Bus {
     /// Accepts one event: assigns its sequence number and identifier, logs it and
     /// broadcasts it. Returns what was stored.
     pub fn publish(&self, new: NewEvent) -> Arc<ReceivedEvent> {
+        // A poisoned lock only means another request panicked mid-push; the deque is still
+        // consistent, so keep serving. Numbering and broadcasting under the lock keeps the
+        // broadcast in sequence order, which subscriptions rely on (see `last_sequence`).
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         let received = Arc::new(ReceivedEvent {
             sequence: self.sequence.fetch_add(1, Ordering::Relaxed) + 1,
             identifier: new_identifier(),
@@ -113,18 +117,20 @@ impl Bus {
             signed_region: new.signed_region,
             received_at_ms: now_ms(),
         });
-        {
-            // A poisoned lock only means another request panicked mid-push; the deque is
-            // still consistent, so keep serving.
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            if log.len() == self.history {
-                log.pop_front();
-            }
-            log.push_back(received.clone());
+        if log.len() == self.history {
+            log.pop_front();
         }
+        log.push_back(received.clone());
         // No live subscriber is not an error: the event is still in the log.
         let _ = self.sender.send(received.clone());
         received
+    }
+
+    /// The sequence number of the last accepted event (0 before the first). A subscription
+    /// made now receives exactly the events numbered above it.
+    pub fn last_sequence(&self) -> u64 {
+        let _log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        self.sequence.load(Ordering::Relaxed)
     }
 
     /// A live feed of events accepted from now on.
@@ -160,7 +166,7 @@ impl Bus {
 
 /// A random identifier shaped like a version-4 UUID, as AppSync returns. Uniqueness within
 /// one development session is all it needs; it is not a secret.
-fn new_identifier() -> String {
+pub fn new_identifier() -> String {
     let hi = fastrand::u64(..);
     let lo = fastrand::u64(..);
     let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;

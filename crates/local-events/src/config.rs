@@ -1,57 +1,108 @@
-//! Configuration: command-line arguments over `LOCAL_EVENTS_*` environment variables over
-//! defaults, validated once at start-up.
+//! The server's configuration: types, defaults and `--help`. Parsing is in [`crate::args`].
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use appsync_types::channel::is_valid_namespace;
-
-use crate::error::Error;
+use crate::modes::EventConfig;
+use crate::sigv4::DevCredentials;
 
 /// Default listen address: loopback only, the port the dev loop expects.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4010";
 /// Default channel namespace (the SAM template's default `ChannelNamespaceName`).
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// Default region this endpoint stands in for (`AWS_REGION` of dev/local.env).
+pub const DEFAULT_REGION: &str = "us-east-1";
 /// Default number of received events kept for `GET /_local/events`.
 pub const DEFAULT_HISTORY: usize = 1000;
 /// Upper bound for `--history`, so a typo cannot make the log grow without bound.
 pub const MAX_HISTORY: usize = 100_000;
+/// Default directory of the development CA and certificate (`--tls`).
+pub const DEFAULT_CERT_DIR: &str = ".dev/certs";
+/// Default seconds between `ka` frames (AppSync's cadence).
+pub const DEFAULT_KEEPALIVE_SECS: u64 = 60;
+/// `connectionTimeoutMs` announced in `connection_ack` (AppSync's value, 5 minutes).
+pub const CONNECTION_TIMEOUT_MS: u64 = 300_000;
+/// Default Lambda Invoke API base URL (`cargo lambda watch`'s default port).
+pub const DEFAULT_AUTHORIZER_URL: &str = "http://127.0.0.1:9000";
+/// Default authorizer function name (the workspace binary / SAM function).
+pub const DEFAULT_AUTHORIZER_FUNCTION: &str = "authorizer";
+/// Default authorizer timeout in seconds (AppSync's documented limit for authorizers).
+pub const DEFAULT_AUTHORIZER_TIMEOUT_SECS: u64 = 10;
+/// Default development access key id (`AWS_ACCESS_KEY_ID` of dev/local.env). Valid nowhere.
+pub const DEFAULT_IAM_ACCESS_KEY_ID: &str = "AKIDLOCALDEVELOPMENT";
+/// Default development secret (`AWS_SECRET_ACCESS_KEY` of dev/local.env). Valid nowhere.
+pub const DEFAULT_IAM_SECRET_ACCESS_KEY: &str = "local-development-only-not-a-real-secret-key";
+/// Default API id passed to the authorizer (26 characters, like a real one).
+pub const DEFAULT_API_ID: &str = "localeventsapi000000000000";
+/// Default account id passed to the authorizer.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 
-/// Usage text printed by `--help`.
-pub const USAGE: &str = "\
-local-events: a development-only stand-in for the AppSync Events HTTP endpoint.
+/// What the authorizer cache is keyed by. AppSync does not document the Events cache key,
+/// so it is configurable; see `docs/local-endpoint.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheKey {
+    /// The token alone (the default): the coarsest key AppSync could use, so an answer the
+    /// authorizer marks cacheable is reused for every operation and channel — which shows
+    /// locally when a channel-dependent answer is cached.
+    Token,
+    /// Token and operation.
+    TokenOperation,
+    /// Token, operation and channel: the finest key.
+    TokenOperationChannel,
+}
 
-It accepts publishes (POST /event) with AppSync's validation rules and answers, logs what
-it receives, and keeps the most recent events for GET /_local/events. It does NOT verify
-SigV4 signatures or Lambda tokens yet: never expose it beyond your machine.
+impl CacheKey {
+    /// The command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::TokenOperation => "token-operation",
+            Self::TokenOperationChannel => "token-operation-channel",
+        }
+    }
 
-USAGE:
-    local-events [OPTIONS]
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Token,
+            Self::TokenOperation,
+            Self::TokenOperationChannel,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name.trim())
+    }
+}
 
-OPTIONS:
-    --listen <ADDR>      address to listen on [env: LOCAL_EVENTS_LISTEN] [default: 127.0.0.1:4010]
-    --namespace <NAME>   a configured channel namespace; repeat for several
-                         [env: LOCAL_EVENTS_NAMESPACES, comma-separated] [default: default]
-    --region <REGION>    the region this endpoint stands in for; SigV4 requests signed for
-                         another region are refused [env: LOCAL_EVENTS_REGION] [default: any]
-    --history <N>        received events kept in memory [env: LOCAL_EVENTS_HISTORY] [default: 1000]
-    --allow-remote       allow a non-loopback --listen address (it has no real authentication)
-    -h, --help           print this help
-    -V, --version        print the version
-
-Logging: RUST_LOG (default: info), e.g. RUST_LOG=local_events=debug also logs event bodies.
-";
-
-/// What the command line asks for.
+/// How the Lambda authorizer is reached and its answers cached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Command {
-    /// Run the server.
-    Run(Config),
-    /// Print [`USAGE`] and exit.
-    Help,
-    /// Print the version and exit.
-    Version,
+pub struct AuthorizerSettings {
+    /// Lambda Invoke API base URL. Default [`DEFAULT_AUTHORIZER_URL`].
+    pub url: String,
+    /// Function name in `/2015-03-31/functions/<name>/invocations`. Default
+    /// [`DEFAULT_AUTHORIZER_FUNCTION`].
+    pub function: String,
+    /// How long an invocation may take before it counts as a deny. Default 10 s.
+    pub timeout: Duration,
+    /// Cache key. Default [`CacheKey::Token`].
+    pub cache_key: CacheKey,
+    /// `AuthorizerResultTtlInSeconds`: seconds an allow is cached when the answer has no
+    /// `ttlOverride`. Default: the template's value, else 0 (AppSync's documented default).
+    pub cache_ttl: u64,
+}
+
+impl Default for AuthorizerSettings {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_AUTHORIZER_URL.to_owned(),
+            function: DEFAULT_AUTHORIZER_FUNCTION.to_owned(),
+            timeout: Duration::from_secs(DEFAULT_AUTHORIZER_TIMEOUT_SECS),
+            cache_key: CacheKey::Token,
+            cache_ttl: 0,
+        }
+    }
 }
 
 /// The server's validated configuration.
@@ -60,14 +111,29 @@ pub enum Command {
 pub struct Config {
     /// Address to listen on. Default [`DEFAULT_LISTEN`]; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Channel namespaces that exist; publishing elsewhere is a `BadRequestException`.
-    /// Default: just [`DEFAULT_NAMESPACE`].
-    pub namespaces: BTreeSet<String>,
-    /// The region this endpoint stands in for. When set, a SigV4 request whose credential
-    /// scope names another region is refused, as AppSync refuses it. Default: any.
-    pub region: Option<String>,
+    /// Auth modes and namespaces. Default: the project template's modes, namespace `default`.
+    pub events: EventConfig,
+    /// The region this endpoint stands in for: SigV4 requests must be signed for it.
+    /// Default [`DEFAULT_REGION`].
+    pub region: String,
     /// How many received events `GET /_local/events` can return. Default [`DEFAULT_HISTORY`].
     pub history: usize,
+    /// `Some(cert dir)` to serve HTTPS/WSS with the development certificate. Default: plain.
+    pub tls: Option<PathBuf>,
+    /// Seconds between `ka` frames. Default [`DEFAULT_KEEPALIVE_SECS`].
+    pub keepalive: Duration,
+    /// The Lambda authorizer.
+    pub authorizer: AuthorizerSettings,
+    /// The development credentials SigV4 requests must be signed with.
+    pub iam: DevCredentials,
+    /// `requestContext.apiId` sent to the authorizer. Default [`DEFAULT_API_ID`].
+    pub api_id: String,
+    /// `requestContext.accountId` sent to the authorizer. Default [`DEFAULT_ACCOUNT_ID`].
+    pub account_id: String,
+    /// The template the modes came from, if any (for the start-up log).
+    pub template: Option<PathBuf>,
+    /// Things to tell the developer at start-up (dropped auth types, `none` modes).
+    pub warnings: Vec<String>,
 }
 
 impl Default for Config {
@@ -76,9 +142,20 @@ impl Default for Config {
             listen: DEFAULT_LISTEN
                 .parse()
                 .expect("the default listen address is a valid socket address"),
-            namespaces: BTreeSet::from([DEFAULT_NAMESPACE.to_owned()]),
-            region: None,
+            events: EventConfig::default(),
+            region: DEFAULT_REGION.to_owned(),
             history: DEFAULT_HISTORY,
+            tls: None,
+            keepalive: Duration::from_secs(DEFAULT_KEEPALIVE_SECS),
+            authorizer: AuthorizerSettings::default(),
+            iam: DevCredentials {
+                access_key_id: DEFAULT_IAM_ACCESS_KEY_ID.to_owned(),
+                secret_access_key: DEFAULT_IAM_SECRET_ACCESS_KEY.to_owned(),
+            },
+            api_id: DEFAULT_API_ID.to_owned(),
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            template: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -90,237 +167,83 @@ impl Config {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self {
+        let mut config = Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            namespaces: namespaces.into_iter().map(Into::into).collect(),
             ..Self::default()
-        }
+        };
+        config.events.namespaces = namespaces
+            .into_iter()
+            .map(|n| (n.into(), crate::modes::NamespaceModes::default()))
+            .collect();
+        config
     }
 
     /// Sets the region this endpoint stands in for.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.region = region.into();
         self
     }
 }
 
-/// Parses `args` (without the program name), falling back to `env` for unset options.
-pub fn parse<I, E>(args: I, env: E) -> Result<Command, Error>
-where
-    I: IntoIterator<Item = String>,
-    E: Fn(&str) -> Option<String>,
-{
-    let mut listen = None;
-    let mut namespaces = Vec::new();
-    let mut region = None;
-    let mut history = None;
-    let mut allow_remote = false;
+/// Usage text printed by `--help`.
+pub const USAGE: &str = "\
+local-events: a development-only local AppSync Events endpoint.
 
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        // Accept both `--name value` and `--name=value`.
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| Error::invalid_argument(&name, "a value is required"))
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--listen" => listen = Some(("--listen", value()?)),
-            "--namespace" => namespaces.push(("--namespace", value()?)),
-            "--region" => region = Some(("--region", value()?)),
-            "--history" => history = Some(("--history", value()?)),
-            "--allow-remote" => allow_remote = true,
-            _ => {
-                return Err(Error::invalid_argument(
-                    arg,
-                    "unknown argument (see --help)",
-                ));
-            }
-        }
-    }
+Serves POST /event (HTTP publish) and the realtime WebSocket protocol on /event/realtime
+on one host:port, authorizing connect, subscribe and publish like AppSync: AWS_LAMBDA
+through your authorizer (Lambda Invoke API, e.g. `cargo lambda watch`), AWS_IAM by
+verifying SigV4 signatures against development credentials. Never expose it beyond your
+machine: it is for development only.
 
-    let from_env = |name: &'static str| {
-        env(name)
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (name, v))
-    };
-    let mut config = Config::default();
+USAGE:
+    local-events [OPTIONS]                          run the endpoint
+    local-events subscribe <CHANNEL> [--token T]    print events from a running endpoint
+    local-events publish <CHANNEL> <JSON>... [--token T]
+                                                    publish to a running endpoint
+    (`local-events subscribe --help` for the client options)
 
-    if let Some((name, value)) = listen.or_else(|| from_env("LOCAL_EVENTS_LISTEN")) {
-        config.listen = value.trim().parse().map_err(|_| {
-            Error::invalid_argument(
-                name,
-                format!("{value:?} is not an address like 127.0.0.1:4010"),
-            )
-        })?;
-    }
-    if !allow_remote && !config.listen.ip().is_loopback() {
-        return Err(Error::invalid_argument(
-            "--listen",
-            format!(
-                "{} is not a loopback address; this stand-in verifies no credentials, so \
-                 pass --allow-remote if you really want to expose it",
-                config.listen
-            ),
-        ));
-    }
+OPTIONS (each also read from the variable shown; flags win):
+    --listen <ADDR>                 [LOCAL_EVENTS_LISTEN] [default: 127.0.0.1:4010]
+    --tls                           serve HTTPS/WSS with a development certificate
+                                    [LOCAL_EVENTS_TLS=1]
+    --cert-dir <DIR>                where the development CA and certificate live, created
+                                    on first use [LOCAL_EVENTS_CERT_DIR] [default: .dev/certs]
+    --template <FILE>               read auth modes and namespaces from a SAM/CloudFormation
+                                    template (e.g. template.yaml) [LOCAL_EVENTS_TEMPLATE]
+    --namespace <NAME>              a channel namespace using the default modes; repeatable
+                                    [LOCAL_EVENTS_NAMESPACES, comma-separated]
+                                    [default without a template: default]
+    --connect-auth <MODES>          connection auth modes: lambda, iam, none (comma-separated)
+                                    [LOCAL_EVENTS_CONNECT_AUTH] [default: template, else lambda,iam]
+    --publish-auth <MODES>          default publish modes [LOCAL_EVENTS_PUBLISH_AUTH]
+                                    [default: template, else lambda,iam]
+    --subscribe-auth <MODES>        default subscribe modes [LOCAL_EVENTS_SUBSCRIBE_AUTH]
+                                    [default: template, else lambda]
+    --authorizer-url <URL>          Lambda Invoke API base URL [LOCAL_EVENTS_AUTHORIZER_URL]
+                                    [default: http://127.0.0.1:9000]
+    --authorizer-function <NAME>    [LOCAL_EVENTS_AUTHORIZER_FUNCTION] [default: authorizer]
+    --authorizer-timeout-secs <N>   an invocation slower than this is a deny
+                                    [LOCAL_EVENTS_AUTHORIZER_TIMEOUT_SECS] [default: 10]
+    --auth-cache-key <KEY>          token | token-operation | token-operation-channel
+                                    [LOCAL_EVENTS_AUTH_CACHE_KEY] [default: token]
+    --auth-cache-ttl <SECS>         AuthorizerResultTtlInSeconds, 0-3600
+                                    [LOCAL_EVENTS_AUTH_CACHE_TTL] [default: template, else 0]
+    --region <REGION>               SigV4 requests must be signed for it
+                                    [LOCAL_EVENTS_REGION] [default: us-east-1]
+    --iam-access-key-id <ID>        development credentials for AWS_IAM
+    --iam-secret-access-key <KEY>   [LOCAL_EVENTS_IAM_ACCESS_KEY_ID, LOCAL_EVENTS_IAM_SECRET_ACCESS_KEY]
+                                    [default: the dummy pair in dev/local.env]
+    --keepalive-secs <N>            seconds between ka frames, 1-299
+                                    [LOCAL_EVENTS_KEEPALIVE_SECS] [default: 60]
+    --api-id <ID>, --account-id <ID>
+                                    requestContext values sent to the authorizer
+                                    [LOCAL_EVENTS_API_ID, LOCAL_EVENTS_ACCOUNT_ID]
+    --history <N>                   received events kept for GET /_local/events
+                                    [LOCAL_EVENTS_HISTORY] [default: 1000]
+    --allow-remote                  allow a non-loopback --listen or --authorizer-url
+    -h, --help                      print this help
+    -V, --version                   print the version
 
-    if namespaces.is_empty()
-        && let Some((name, list)) = from_env("LOCAL_EVENTS_NAMESPACES")
-    {
-        namespaces = list.split(',').map(|n| (name, n.to_owned())).collect();
-    }
-    if !namespaces.is_empty() {
-        config.namespaces = BTreeSet::new();
-        for (name, namespace) in namespaces {
-            let namespace = namespace.trim();
-            if !is_valid_namespace(namespace) {
-                return Err(Error::invalid_argument(
-                    name,
-                    format!(
-                        "{namespace:?} is not a namespace name (1-50 of A-Z a-z 0-9 -, not \
-                         starting or ending with -)"
-                    ),
-                ));
-            }
-            config.namespaces.insert(namespace.to_owned());
-        }
-    }
-
-    if let Some((name, value)) = region.or_else(|| from_env("LOCAL_EVENTS_REGION")) {
-        let value = value.trim();
-        let valid = !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid {
-            return Err(Error::invalid_argument(
-                name,
-                format!("{value:?} is not a region like us-east-1"),
-            ));
-        }
-        config.region = Some(value.to_owned());
-    }
-
-    if let Some((name, value)) = history.or_else(|| from_env("LOCAL_EVENTS_HISTORY")) {
-        config.history = value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_HISTORY).contains(n))
-            .ok_or_else(|| {
-                Error::invalid_argument(
-                    name,
-                    format!("{value:?} is not a number from 1 to {MAX_HISTORY}"),
-                )
-            })?;
-    }
-
-    Ok(Command::Run(config))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, Error> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        match parse(args.iter().map(|a| (*a).to_owned()), lookup)? {
-            Command::Run(config) => Ok(config),
-            other => panic!("expected a run command, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn defaults_are_loopback_port_4010_and_the_default_namespace() {
-        let config = run(&[], &[]).expect("defaults are valid");
-        assert_eq!(config, Config::default());
-        assert_eq!(config.listen.to_string(), "127.0.0.1:4010");
-        assert_eq!(config.namespaces, BTreeSet::from(["default".to_owned()]));
-        assert_eq!(config.region, None);
-        assert_eq!(config.history, DEFAULT_HISTORY);
-    }
-
-    #[test]
-    fn namespace_is_repeatable_and_replaces_the_default() {
-        let config = run(&["--namespace", "chat", "--namespace=orders"], &[]).expect("valid");
-        assert_eq!(
-            config.namespaces,
-            BTreeSet::from(["chat".to_owned(), "orders".to_owned()])
-        );
-    }
-
-    #[test]
-    fn arguments_override_environment_variables() {
-        let env = [
-            ("LOCAL_EVENTS_LISTEN", "127.0.0.1:5000"),
-            ("LOCAL_EVENTS_NAMESPACES", "a, b"),
-            ("LOCAL_EVENTS_REGION", "eu-west-1"),
-            ("LOCAL_EVENTS_HISTORY", "10"),
-        ];
-        let from_env = run(&[], &env).expect("valid");
-        assert_eq!(from_env.listen.port(), 5000);
-        assert_eq!(from_env.namespaces.len(), 2);
-        assert_eq!(from_env.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(from_env.history, 10);
-
-        let from_args = run(&["--listen", "127.0.0.1:0", "--namespace", "c"], &env).expect("valid");
-        assert_eq!(from_args.listen.port(), 0);
-        assert_eq!(from_args.namespaces, BTreeSet::from(["c".to_owned()]));
-    }
-
-    #[test]
-    fn non_loopback_listen_needs_allow_remote() {
-        let error = run(&["--listen", "0.0.0.0:4010"], &[]).expect_err("refused");
-        assert!(error.to_string().contains("--allow-remote"), "{error}");
-        assert!(run(&["--listen", "0.0.0.0:4010", "--allow-remote"], &[]).is_ok());
-    }
-
-    #[test]
-    fn invalid_values_name_the_argument_or_variable() {
-        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-        let cases: &[Case] = &[
-            (&["--listen", "localhost"], &[], "--listen"),
-            (
-                &[],
-                &[("LOCAL_EVENTS_LISTEN", "nope")],
-                "LOCAL_EVENTS_LISTEN",
-            ),
-            (&["--namespace", "bad_name"], &[], "--namespace"),
-            (
-                &[],
-                &[("LOCAL_EVENTS_NAMESPACES", "ok,-bad")],
-                "LOCAL_EVENTS_NAMESPACES",
-            ),
-            (&["--region", "US East"], &[], "--region"),
-            (&["--history", "0"], &[], "--history"),
-            (&["--listen"], &[], "--listen"),
-            (&["--bogus"], &[], "--bogus"),
-        ];
-        for (args, env, name) in cases {
-            let error = run(args, env).expect_err("invalid");
-            assert!(
-                error.to_string().starts_with(&format!("invalid {name}")),
-                "{args:?} {env:?}: {error}"
-            );
-        }
-    }
-
-    #[test]
-    fn help_and_version_are_commands() {
-        let parse_args = |a: &[&str]| parse(a.iter().map(|s| (*s).to_owned()), |_| None);
-        assert_eq!(parse_args(&["--help"]).ok(), Some(Command::Help));
-        assert_eq!(parse_args(&["-V"]).ok(), Some(Command::Version));
-    }
-}
+Logging: RUST_LOG (default: info); RUST_LOG=local_events=debug also logs event bodies.
+Docs: docs/local-endpoint.md
+";

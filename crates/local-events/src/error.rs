@@ -12,9 +12,10 @@ pub const ERROR_TYPE_HEADER: HeaderName = HeaderName::from_static("x-amzn-errort
 
 /// Everything that can go wrong in the stand-in.
 ///
-/// The first variants stop the process at start-up; [`BadRequest`](Error::BadRequest),
-/// [`Unauthorized`](Error::Unauthorized) and [`NotFound`](Error::NotFound) are answers to
-/// one request, rendered the way AppSync renders them (see [`IntoResponse`]).
+/// The start-up variants stop the process; [`BadRequest`](Error::BadRequest),
+/// [`Unauthorized`](Error::Unauthorized), [`InvalidSignature`](Error::InvalidSignature)
+/// and [`NotFound`](Error::NotFound) are answers to one request, rendered the way AppSync
+/// renders them (see [`IntoResponse`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -37,6 +38,23 @@ pub enum Error {
     /// The server stopped with an I/O error.
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The `--template` file cannot be read or interpreted.
+    #[error("cannot use template {path}: {reason}")]
+    Template {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the resource and property.
+        reason: String,
+    },
+    /// The development certificate cannot be created or loaded.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// A `subscribe` / `publish` command failed (talking to a running endpoint).
+    #[error("{0}")]
+    Client(String),
+    /// A SigV4 signature does not verify (HTTP 403 `InvalidSignatureException`).
+    #[error("{0}")]
+    InvalidSignature(String),
     /// The request is malformed (HTTP 400 `BadRequestException`).
     #[error("{0}")]
     BadRequest(String),
@@ -62,10 +80,14 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidSignature(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::InvalidArgument { .. } | Self::Bind { .. } | Self::Serve(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::InvalidArgument { .. }
+            | Self::Bind { .. }
+            | Self::Serve(_)
+            | Self::Template { .. }
+            | Self::Tls(_)
+            | Self::Client(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -74,10 +96,14 @@ impl Error {
         match self {
             Self::BadRequest(_) => "BadRequestException",
             Self::Unauthorized(_) => "UnauthorizedException",
+            Self::InvalidSignature(_) => "InvalidSignatureException",
             Self::NotFound(_) => "NotFoundException",
-            Self::InvalidArgument { .. } | Self::Bind { .. } | Self::Serve(_) => {
-                "InternalFailureException"
-            }
+            Self::InvalidArgument { .. }
+            | Self::Bind { .. }
+            | Self::Serve(_)
+            | Self::Template { .. }
+            | Self::Tls(_)
+            | Self::Client(_) => "InternalFailureException",
         }
     }
 }
@@ -109,6 +135,11 @@ mod tests {
                 Error::Unauthorized("x".into()),
                 401,
                 "UnauthorizedException",
+            ),
+            (
+                Error::InvalidSignature("x".into()),
+                403,
+                "InvalidSignatureException",
             ),
             (Error::NotFound("x".into()), 404, "NotFoundException"),
         ];

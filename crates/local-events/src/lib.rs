@@ -1,46 +1,72 @@
-//! A development-only stand-in for the AppSync Events HTTP endpoint.
+//! A development-only local **AppSync Events** endpoint: the whole real-time loop on a
+//! laptop, with the real clients and the real authorizer.
 //!
-//! It gives the publisher (and anything else that publishes) somewhere real to send
-//! requests without an AWS account: `POST /event` applies AppSync's publish rules and
-//! answers like AppSync, every accepted event is logged and broadcast on an in-process
-//! [`bus::Bus`], and `GET /_local/events` shows what arrived.
+//! One host:port serves `POST /event` (HTTP publish) and the WebSocket protocol on
+//! `/event/realtime` (connect, `connection_init`/`connection_ack`, keep-alives,
+//! `subscribe`, `data`, `unsubscribe`, `publish`), plain or TLS (clients force `wss://`,
+//! so `--tls` serves a development certificate). Connect, subscribe and publish are
+//! authorized per namespace like AppSync does: `AWS_LAMBDA` through the authorizer's
+//! Lambda Invoke API (`cargo lambda watch`, `sam local start-lambda`), with its answer
+//! cache; `AWS_IAM` by verifying SigV4 against development credentials with an
+//! independent verifier that explains which part of a signature differs. Auth modes and
+//! namespaces come from flags or straight from `template.yaml`.
 //!
-//! It does **not** verify SigV4 signatures or Lambda tokens yet; it parses the SigV4
-//! credential scope so region/service mistakes show up, and refuses requests without
-//! credentials. It listens on loopback unless told otherwise. Never deploy it: the SAM
-//! template does not.
+//! It listens on loopback unless told otherwise. Never deploy it: the SAM template does
+//! not. The protocol and behaviour are documented in `docs/local-endpoint.md`.
 //!
 //! # Layout
-//! - [`config`]: arguments and `LOCAL_EVENTS_*` variables, validated at start-up.
-//! - [`auth`]: which auth mode a request uses, and its SigV4 credential scope.
-//! - [`publish`]: `POST /event` — validation rules and the `{successful, failed}` answer.
-//! - [`bus`]: broadcast fan-out to live subscribers plus a bounded log of recent events.
-//! - [`inspect`]: `GET /_local/events`.
-//! - [`error`]: the crate's error type, rendered as AppSync error responses.
+//! - [`args`], [`config`]: command line and `LOCAL_EVENTS_*` variables, validated at start-up;
+//!   [`template`]: reading `EventConfig` and namespaces from a SAM template; [`modes`]:
+//!   which auth modes each operation allows.
+//! - [`authz`]: the per-request decision; [`lambda`] + [`cache`]: the Lambda authorizer
+//!   over the Invoke API and its answer cache; [`sigv4`]: the independent SigV4 verifier;
+//!   [`clock`]: UTC dates.
+//! - [`publish`]: `POST /event`; [`ws`]: `/event/realtime`; [`bus`]: fan-out and the log
+//!   of recent events; [`inspect`]: `GET /_local/events`.
+//! - [`tls`]: the development CA and certificate; [`client`]: the `subscribe` / `publish`
+//!   commands; [`error`]: the crate's error type.
 //! - [`Server`]: binds, serves, shuts down gracefully. `main.rs` only parses arguments,
 //!   sets up logging and waits for a signal.
 
-pub mod auth;
+pub mod args;
+pub mod authz;
 pub mod bus;
+pub mod cache;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod inspect;
+pub mod lambda;
+pub mod modes;
 pub mod publish;
 pub mod sigv4;
+pub mod template;
+pub mod tls;
+pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::Uri;
+use axum::http::{HeaderName, Method, Uri};
 use axum::routing::{get, post};
+use tokio::sync::{Notify, watch};
+use tower_http::cors::{Any, CorsLayer};
 
 pub use bus::{Bus, ReceivedEvent};
 pub use config::Config;
 pub use error::Error;
+
+use authz::Authz;
+use lambda::LambdaAuthorizer;
+
+/// How long shutdown waits for connections and requests to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
@@ -49,21 +75,85 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where accepted events go.
     pub bus: Arc<Bus>,
+    /// Authorization.
+    pub authz: Arc<Authz>,
+    /// Becomes `true` when the endpoint shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    /// Live WebSocket connections.
+    pub connections: Arc<Connections>,
 }
 
-/// The HTTP routes.
+/// Counts live WebSocket connections, so shutdown can wait for them to close.
+#[derive(Debug, Default)]
+pub struct Connections {
+    live: AtomicUsize,
+    changed: Notify,
+}
+
+/// Decrements the count when a connection ends.
+#[derive(Debug)]
+pub struct ConnectionGuard(Arc<Connections>);
+
+impl Connections {
+    /// Records a new connection.
+    pub fn open(self: &Arc<Self>) -> ConnectionGuard {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        ConnectionGuard(self.clone())
+    }
+
+    /// How many are live.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    async fn all_closed(&self) {
+        loop {
+            let changed = self.changed.notified();
+            if self.live() == 0 {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// The routes, with CORS for browser clients (preflight for `authorization`,
+/// `content-type`, `x-amz-*`; `x-amzn-ErrorType` readable by scripts).
 pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_headers([
+            HeaderName::from_static("authorization"),
+            HeaderName::from_static("content-type"),
+            HeaderName::from_static("x-amz-date"),
+            HeaderName::from_static("x-amz-security-token"),
+            HeaderName::from_static("x-amz-user-agent"),
+            HeaderName::from_static("x-amz-content-sha256"),
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([error::ERROR_TYPE_HEADER])
+        .max_age(Duration::from_secs(600));
     Router::new()
         .route("/event", post(publish::handle))
+        .route("/event/realtime", get(ws::upgrade))
         .route("/_local/events", get(inspect::recent))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(publish::MAX_BODY_BYTES))
+        .layer(cors)
         .with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Error {
     Error::NotFound(format!(
-        "no route for {}: this endpoint serves POST /event and GET /_local/events",
+        "no route for {}: this endpoint serves POST /event, the WebSocket /event/realtime and GET /_local/events",
         uri.path()
     ))
 }
@@ -71,24 +161,44 @@ async fn not_found(uri: Uri) -> Error {
 /// A bound, not yet serving, endpoint.
 #[derive(Debug)]
 pub struct Server {
-    listener: tokio::net::TcpListener,
+    listener: std::net::TcpListener,
+    tls: Option<tls::DevCertificate>,
     state: AppState,
+    stop: watch::Sender<bool>,
 }
 
 impl Server {
-    /// Binds `config.listen` (port 0 picks a free port).
+    /// Binds `config.listen` (port 0 picks a free port) and, with `--tls`, prepares the
+    /// development certificate.
     pub async fn bind(config: Config) -> Result<Self, Error> {
         let addr = config.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })?;
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+        listener.set_nonblocking(true).map_err(Error::Serve)?;
+        let tls = config.tls.as_deref().map(tls::ensure).transpose()?;
         let bus = Arc::new(Bus::new(config.history));
+        let lambda = LambdaAuthorizer::new(
+            config.authorizer.clone(),
+            config.api_id.clone(),
+            config.account_id.clone(),
+        );
+        let authz = Arc::new(Authz::new(
+            lambda,
+            config.iam.clone(),
+            config.region.clone(),
+        ));
+        let (stop, shutdown) = watch::channel(false);
         Ok(Self {
             listener,
+            tls,
             state: AppState {
                 config: Arc::new(config),
                 bus,
+                authz,
+                shutdown,
+                connections: Arc::default(),
             },
+            stop,
         })
     }
 
@@ -97,20 +207,57 @@ impl Server {
         self.listener.local_addr().map_err(Error::Serve)
     }
 
+    /// The development certificate, in TLS mode.
+    pub fn certificate(&self) -> Option<&tls::DevCertificate> {
+        self.tls.as_ref()
+    }
+
     /// The bus accepted events go to (subscribe to it to watch them in-process).
     pub fn bus(&self) -> Arc<Bus> {
         self.state.bus.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and lets in-flight requests
-    /// finish.
+    /// The shared state (configuration, authorizer client, …).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then closes WebSocket connections (close code
+    /// 1001), stops accepting, and lets in-flight requests finish (up to
+    /// [`SHUTDOWN_GRACE`]).
     pub async fn run<F>(self, shutdown: F) -> Result<(), Error>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(Error::Serve)
+        let handle = axum_server::Handle::new();
+        let connections = self.state.connections.clone();
+        let stop = self.stop;
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connections.all_closed()).await;
+            stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        });
+        let app = router(self.state).into_make_service();
+        let served = match self.tls {
+            Some(cert) => {
+                let config =
+                    axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert)?);
+                axum_server::from_tcp_rustls(self.listener, config)
+                    .map_err(Error::Serve)?
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .map_err(Error::Serve)?
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+        };
+        served.map_err(Error::Serve)
     }
 }

@@ -1,27 +1,31 @@
-//! `POST /event`: the AppSync Events HTTP publish API, with its validation rules and its
-//! answers.
+//! `POST /event`: the AppSync Events HTTP publish API, with its validation rules, its
+//! authorization and its answers.
 //!
-//! A request is validated whole before anything is accepted, so a refused request
-//! delivers nothing. Rules (AppSync Events `publish-http`): body
-//! `{"channel": "/ns/…", "events": ["<JSON>", …]}`; 1 to [`MAX_EVENTS`] events, each a
-//! string that holds valid JSON of at most [`MAX_EVENT_BYTES`]; the channel a valid
-//! concrete path (the leading `/` may be missing, as in AWS's own HTTP example) in a
-//! configured namespace.
+//! Rules (AppSync Events `publish-http`): body `{"channel": "/ns/…", "events": ["<JSON>",
+//! …]}`; the channel a valid concrete path (the leading `/` may be missing, as in AWS's
+//! own HTTP example) in a configured namespace; 1 to [`MAX_EVENTS`] events, each a string
+//! that holds valid JSON of at most [`MAX_EVENT_BYTES`]. The channel is checked first (its
+//! namespace decides the auth modes), then the credentials, then the events; a refused
+//! request delivers nothing. Answers: 200 `{successful, failed}`, 400
+//! `BadRequestException`, 401 `UnauthorizedException`, 403 `InvalidSignatureException` —
+//! never a 5xx for a refusal (clients retry those).
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
-use appsync_types::ChannelPath;
+use appsync_types::{ChannelPath, EventsOperation};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::auth::{self, Auth};
-use crate::bus::NewEvent;
+use crate::authz::{Denial, Subject};
+use crate::bus::{Bus, NewEvent};
 use crate::error::Error;
+use crate::modes::{AuthMode, EventConfig};
+use crate::sigv4::RequestParts;
 
 /// The most events one publish request may carry.
 pub const MAX_EVENTS: usize = 5;
@@ -59,16 +63,27 @@ pub struct PublishResponse {
     pub failed: Vec<PublishedEvent>,
 }
 
-/// Validates a publish request body against the rules and the configured namespaces.
-pub fn validate(body: &[u8], namespaces: &BTreeSet<String>) -> Result<ValidPublish, Error> {
-    let bad = |m: String| Error::BadRequest(m);
+fn bad(message: String) -> Error {
+    Error::BadRequest(message)
+}
+
+/// Parses a body that must be a JSON object.
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Error> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
-    let Value::Object(object) = value else {
-        return Err(bad(
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(bad(
             r#"the request body must be an object {"channel": …, "events": […]}"#.into(),
-        ));
-    };
+        )),
+    }
+}
+
+/// The concrete channel of a publish, in a configured namespace.
+pub fn validate_channel(
+    object: &Map<String, Value>,
+    events: &EventConfig,
+) -> Result<ChannelPath, Error> {
     let channel = match object.get("channel") {
         Some(Value::String(c)) => c,
         Some(_) => return Err(bad("channel must be a string".into())),
@@ -81,14 +96,24 @@ pub fn validate(body: &[u8], namespaces: &BTreeSet<String>) -> Result<ValidPubli
             channel.as_str()
         )));
     }
-    if !namespaces.contains(channel.namespace()) {
-        let configured: Vec<&str> = namespaces.iter().map(String::as_str).collect();
-        return Err(bad(format!(
-            "channel {:?} is not in a configured namespace (configured: {})",
-            channel.as_str(),
-            configured.join(", ")
-        )));
+    check_namespace(&channel, events)?;
+    Ok(channel)
+}
+
+/// Refuses a channel outside the configured namespaces.
+pub fn check_namespace(channel: &ChannelPath, events: &EventConfig) -> Result<(), Error> {
+    if events.has_namespace(channel.namespace()) {
+        return Ok(());
     }
+    Err(bad(format!(
+        "channel {:?} is not in a configured namespace (configured: {})",
+        channel.as_str(),
+        events.namespace_list()
+    )))
+}
+
+/// The events of a publish: 1 to 5 strings of valid JSON, each at most 240 KB.
+pub fn validate_events(object: &Map<String, Value>) -> Result<Vec<String>, Error> {
     let events = match object.get("events") {
         Some(Value::Array(events)) => events,
         Some(_) => return Err(bad("events must be an array of JSON-encoded strings".into())),
@@ -119,19 +144,62 @@ pub fn validate(body: &[u8], namespaces: &BTreeSet<String>) -> Result<ValidPubli
         }
         valid.push(event.clone());
     }
-    Ok(ValidPublish {
-        channel,
-        events: valid,
-    })
+    Ok(valid)
+}
+
+/// Validates a whole publish body (channel and events) without authorizing it.
+pub fn validate(body: &[u8], events: &EventConfig) -> Result<ValidPublish, Error> {
+    let object = parse_object(body)?;
+    let channel = validate_channel(&object, events)?;
+    let events = validate_events(&object)?;
+    Ok(ValidPublish { channel, events })
+}
+
+/// Puts validated events on the bus, logging each, and returns the `successful` list.
+pub fn deliver(
+    bus: &Bus,
+    publish: ValidPublish,
+    mode: AuthMode,
+    signed_region: Option<String>,
+) -> Vec<PublishedEvent> {
+    let channel = publish.channel;
+    publish
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            let bytes = event.len();
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                tracing::debug!(%channel, index, event = %event, "event body");
+            }
+            let new = NewEvent::new(channel.clone(), index, event, mode.as_str())
+                .signed_for(signed_region.clone());
+            let stored = bus.publish(new);
+            tracing::info!(
+                channel = %stored.channel,
+                index,
+                bytes,
+                sequence = stored.sequence,
+                identifier = %stored.identifier,
+                auth_mode = mode.as_str(),
+                "event received"
+            );
+            PublishedEvent {
+                identifier: stored.identifier.clone(),
+                index,
+            }
+        })
+        .collect()
 }
 
 /// The `POST /event` handler.
 pub async fn handle(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<PublishResponse>, Error> {
-    let result = accept(&state, &headers, &body);
+    let result = accept(&state, &uri, &headers, &body).await;
     if let Err(error) = &result {
         tracing::warn!(
             status = error.status().as_u16(),
@@ -143,60 +211,57 @@ pub async fn handle(
     result.map(Json)
 }
 
-fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<PublishResponse, Error> {
-    // Credentials first, as AppSync does: an unauthenticated request learns nothing about
-    // whether its body would have been valid.
-    let auth = auth::classify(headers, state.config.region.as_deref())?;
-    let publish = validate(body, &state.config.namespaces)?;
-    let signed_region = match &auth {
-        Auth::Iam(scope) => {
-            tracing::info!(
-                channel = %publish.channel,
-                auth_mode = auth.mode(),
-                signed_region = %scope.region,
-                signed_service = %scope.service,
-                signed_date = %scope.date,
-                events = publish.events.len(),
-                "publish accepted (SigV4 scope parsed; signature not verified by this stand-in)"
-            );
-            Some(scope.region.clone())
-        }
-        Auth::Lambda => {
-            tracing::info!(
-                channel = %publish.channel,
-                auth_mode = auth.mode(),
-                events = publish.events.len(),
-                "publish accepted (Lambda token not verified by this stand-in)"
-            );
-            None
-        }
-    };
-    let successful = publish
-        .events
-        .into_iter()
-        .enumerate()
-        .map(|(index, event)| {
-            let bytes = event.len();
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                tracing::debug!(channel = %publish.channel, index, event = %event, "event body");
-            }
-            let new = NewEvent::new(publish.channel.clone(), index, event, auth.mode())
-                .signed_for(signed_region.clone());
-            let stored = state.bus.publish(new);
-            tracing::info!(
-                channel = %stored.channel,
-                index,
-                bytes,
-                sequence = stored.sequence,
-                identifier = %stored.identifier,
-                "event received"
-            );
-            PublishedEvent {
-                identifier: stored.identifier.clone(),
-                index,
-            }
+async fn accept(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<PublishResponse, Error> {
+    let object = parse_object(body)?;
+    let channel = validate_channel(&object, &state.config.events)?;
+    let pairs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
         })
         .collect();
+    let request_headers: HashMap<String, String> = pairs.iter().cloned().collect();
+    let subject = Subject {
+        operation: EventsOperation::Publish,
+        channel: Some(&channel),
+        allowed: state.config.events.publish_modes(channel.namespace()),
+        parts: RequestParts {
+            method: "POST",
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            headers: pairs,
+            body,
+        },
+        request_headers,
+    };
+    let allowed = state
+        .authz
+        .decide(subject)
+        .await
+        .map_err(|denial| match denial {
+            Denial::InvalidSignature(m) => Error::InvalidSignature(m),
+            Denial::Unauthorized(m) => Error::Unauthorized(m),
+        })?;
+    let events = validate_events(&object)?;
+    let count = events.len();
+    let successful = deliver(
+        &state.bus,
+        ValidPublish {
+            channel: channel.clone(),
+            events,
+        },
+        allowed.mode,
+        allowed.signed_region,
+    );
+    tracing::info!(%channel, events = count, auth_mode = allowed.mode.as_str(), "publish accepted (HTTP)");
     Ok(PublishResponse {
         successful,
         failed: Vec::new(),
@@ -208,8 +273,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn namespaces() -> BTreeSet<String> {
-        BTreeSet::from(["default".to_owned()])
+    fn namespaces() -> EventConfig {
+        EventConfig::default()
     }
 
     fn check(body: Value) -> Result<ValidPublish, Error> {
