@@ -139,10 +139,31 @@ pub fn eventbridge_answer(report: PublishReport) -> Result<Answer, FunctionError
     })
 }
 
+/// Budget used when the runtime reports a deadline that cannot be a real one.
+pub const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_secs(60);
+
+/// How far in the past a deadline must be to be recognised as bogus rather than missed.
+const BOGUS_DEADLINE_AGE: Duration = Duration::from_secs(3600);
+
 /// The instant publishing must be done by: the invocation deadline minus
 /// [`DEADLINE_MARGIN`], converted to the monotonic clock (`now` in both clocks).
+///
+/// Lambda sends an absolute deadline in the future. `cargo lambda watch` sends a relative
+/// number of milliseconds (`600000`), which reads as a date in 1970: a deadline more than an
+/// hour in the past is treated as unknown and [`UNKNOWN_DEADLINE_BUDGET`] applies, instead of
+/// publishing nothing.
 pub fn publish_deadline(deadline: SystemTime, now: SystemTime, now_instant: Instant) -> Instant {
-    let remaining = deadline.duration_since(now).unwrap_or_default();
+    let remaining = match deadline.duration_since(now) {
+        Ok(remaining) => remaining,
+        Err(past) if past.duration() > BOGUS_DEADLINE_AGE => {
+            tracing::warn!(
+                budget_ms = UNKNOWN_DEADLINE_BUDGET.as_millis() as u64,
+                "the runtime reported a deadline in the distant past (a local emulator?); using a fixed budget"
+            );
+            UNKNOWN_DEADLINE_BUDGET
+        }
+        Err(_) => Duration::ZERO,
+    };
     now_instant + remaining.saturating_sub(DEADLINE_MARGIN)
 }
 
@@ -249,6 +270,18 @@ mod tests {
         assert_eq!(
             publish_deadline(now - Duration::from_secs(1), now, instant),
             instant
+        );
+    }
+
+    #[test]
+    fn a_relative_deadline_from_an_emulator_gets_a_fixed_budget() {
+        let now = SystemTime::now();
+        let instant = Instant::now();
+        // cargo lambda watch sends `lambda-runtime-deadline-ms: 600000`.
+        let emulator = std::time::UNIX_EPOCH + Duration::from_millis(600_000);
+        assert_eq!(
+            publish_deadline(emulator, now, instant),
+            instant + UNKNOWN_DEADLINE_BUDGET - DEADLINE_MARGIN
         );
     }
 }
