@@ -18,7 +18,10 @@ const SUB: &str = "fuzz-user";
 fn valid_token() -> String {
     let claims = json!({"iss": appsync_authorizer_fuzz::HS_ISS, "sub": SUB, "aud": "authenticated",
                         "role": "authenticated", "iat": NOW - 10, "exp": NOW + 3600});
-    sign_hs256(br#"{"alg":"HS256","typ":"JWT"}"#, claims.to_string().as_bytes())
+    sign_hs256(
+        br#"{"alg":"HS256","typ":"JWT"}"#,
+        claims.to_string().as_bytes(),
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -29,7 +32,9 @@ fuzz_target!(|data: &[u8]| {
         event["authorizationToken"] = json!(valid_token());
     }
     let request = AuthorizerRequest::from_value(&event);
-    let channel = event.pointer("/requestContext/channel").and_then(Value::as_str);
+    let channel = event
+        .pointer("/requestContext/channel")
+        .and_then(Value::as_str);
     if let Some(raw) = channel {
         if let Ok(strict) = ChannelPath::parse(raw) {
             assert_eq!(ChannelPath::parse_lenient(raw).ok(), Some(strict.clone()));
@@ -46,15 +51,27 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let request = request.expect("only understood requests are allowed");
-    let operation = event.pointer("/requestContext/operation").and_then(Value::as_str);
+    let operation = event
+        .pointer("/requestContext/operation")
+        .and_then(Value::as_str);
     assert!(response.ttl().is_some_and(|ttl| ttl <= 300));
-    if let (AuthorizerRequest::Events(_), Some("EVENT_SUBSCRIBE" | "EVENT_PUBLISH")) = (&request, operation) {
-        assert_eq!(response.ttl(), Some(0), "channel-scoped allows are not cached");
+    if let (AuthorizerRequest::Events(_), Some("EVENT_SUBSCRIBE" | "EVENT_PUBLISH")) =
+        (&request, operation)
+    {
+        assert_eq!(
+            response.ttl(),
+            Some(0),
+            "channel-scoped allows are not cached"
+        );
         let path = ChannelPath::parse_lenient(channel.expect("allowed with a channel"))
             .expect("allowed channels are valid");
         let own = format!("/users/{SUB}/");
         let public = operation == Some("EVENT_SUBSCRIBE") && path.as_str().starts_with("/public/");
-        assert!(public || path.as_str().starts_with(&own), "outside the rules: {}", path.as_str());
+        assert!(
+            public || path.as_str().starts_with(&own),
+            "outside the rules: {}",
+            path.as_str()
+        );
         if operation == Some("EVENT_PUBLISH") {
             assert!(!path.is_wildcard(), "publish to a wildcard");
         }

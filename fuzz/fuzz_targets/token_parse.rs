@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(parsed) = jws::parse(token) else {
         return;
     };
-    assert_eq!(format!("{}.{}", parsed.signing_input, parsed.signature), token);
+    assert_eq!(
+        format!("{}.{}", parsed.signing_input, parsed.signature),
+        token
+    );
     assert_ne!(parsed.header.kid.as_deref(), Some(""));
     let Ok(payload) = jws::decode_segment(parsed.payload) else {
         return;

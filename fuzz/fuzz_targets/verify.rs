@@ -10,7 +10,9 @@
 
 #![no_main]
 
-use appsync_authorizer_fuzz::{NOW, assert_acceptable, authorizer, connect, sign_es256, sign_hs256};
+use appsync_authorizer_fuzz::{
+    NOW, assert_acceptable, authorizer, connect, sign_es256, sign_hs256,
+};
 use futures::executor::block_on;
 use libfuzzer_sys::fuzz_target;
 
@@ -40,9 +42,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(verified) = block_on(authorizer.verifier().verify(&token, NOW)) else {
         return;
     };
-    assert!(mode % 4 >= 2, "attacker-written token accepted without the key");
+    assert!(
+        mode % 4 >= 2,
+        "attacker-written token accepted without the key"
+    );
     assert_acceptable(&verified.claims, None);
     let decision = block_on(authorizer.authorize_at(&connect(&token), NOW));
-    assert!(decision.response.is_authorized(), "verifier and authorizer disagree");
+    assert!(
+        decision.response.is_authorized(),
+        "verifier and authorizer disagree"
+    );
     assert_acceptable(&verified.claims, decision.response.ttl());
 });

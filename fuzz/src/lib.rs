@@ -74,17 +74,31 @@ pub fn authorizer() -> &'static Authorizer {
 
 /// `b64(header).b64(payload).b64(signature)` signed with the HS256 secret.
 pub fn sign_hs256(header: &[u8], payload: &[u8]) -> String {
-    sign(header, payload, &EncodingKey::from_secret(HS_SECRET.as_bytes()), Algorithm::HS256)
+    sign(
+        header,
+        payload,
+        &EncodingKey::from_secret(HS_SECRET.as_bytes()),
+        Algorithm::HS256,
+    )
 }
 
 /// `b64(header).b64(payload).b64(signature)` signed with the P-256 key.
 pub fn sign_es256(header: &[u8], payload: &[u8]) -> String {
     let der = STANDARD.decode(P256_PKCS8).expect("fixture key decodes");
-    sign(header, payload, &EncodingKey::from_ec_der(&der), Algorithm::ES256)
+    sign(
+        header,
+        payload,
+        &EncodingKey::from_ec_der(&der),
+        Algorithm::ES256,
+    )
 }
 
 fn sign(header: &[u8], payload: &[u8], key: &EncodingKey, alg: Algorithm) -> String {
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
     let signature = jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).expect("signs");
     format!("{input}.{signature}")
 }
@@ -100,15 +114,24 @@ pub fn connect(token: &str) -> Value {
 pub fn assert_acceptable(claims: &Map<String, Value>, ttl: Option<u64>) {
     let iss = claims.get("iss").and_then(Value::as_str);
     assert!(iss == Some(ES_ISS) || iss == Some(HS_ISS), "issuer {iss:?}");
-    let exp = claims.get("exp").and_then(Value::as_f64).expect("numeric exp");
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_f64)
+        .expect("numeric exp");
     assert!(exp + LEEWAY as f64 > NOW as f64, "expired token accepted");
     for name in ["nbf", "iat"] {
         if let Some(t) = claims.get(name).filter(|v| !v.is_null()) {
             let t = t.as_f64().expect("numeric");
-            assert!(t >= 0.0 && t < (NOW + LEEWAY + 1) as f64, "{name} in the future");
+            assert!(
+                t >= 0.0 && t < (NOW + LEEWAY + 1) as f64,
+                "{name} in the future"
+            );
         }
     }
-    let sub = claims.get("sub").and_then(Value::as_str).expect("string sub");
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .expect("string sub");
     assert!(!sub.is_empty());
     let aud = claims.get("aud").expect("aud");
     let expected = json!("authenticated");
