@@ -122,13 +122,17 @@ impl KeySet {
     }
 
     /// The key for `kid` and `alg`. Without a `kid`, the set must hold exactly one key.
+    ///
+    /// Some providers publish one `kid` for several keys (e.g. an RSA and an EC key): the
+    /// first key with that `kid` bound to `alg` is used, and `alg` is refused only if no
+    /// key with that `kid` allows it.
     pub fn find(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Arc<VerifyingKey>, Denial> {
         let key = match kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .find(|k| k.kid.as_deref() == Some(kid))
-                .ok_or(Denial::UnknownKid)?,
+            Some(kid) => {
+                let mut named = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
+                let first = named.clone().next().ok_or(Denial::UnknownKid)?;
+                named.find(|k| k.allows(alg)).unwrap_or(first)
+            }
             None => match self.keys.as_slice() {
                 [only] => only,
                 [] => return Err(Denial::UnknownKid),

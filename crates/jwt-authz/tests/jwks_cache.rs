@@ -12,7 +12,7 @@ use common::{JwksServer, Mode, jwk};
 use jsonwebtoken::Algorithm;
 use jwt_authz::Denial;
 use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::jwks::{JwksCache, JwksPolicy, KeySource};
+use jwt_authz::jwks::{JwksCache, JwksPolicy, KeySet, KeySource};
 
 fn policy(max_age_ms: u64, stale_ms: u64, cooldown_ms: u64, backoff_ms: u64) -> JwksPolicy {
     JwksPolicy {
@@ -211,4 +211,53 @@ async fn rotation_under_concurrent_load_keeps_every_answer_right() {
         }
     }
     assert_eq!(server.hits(), 2, "the new key cost exactly one refetch");
+}
+
+#[test]
+fn a_kid_shared_by_two_keys_finds_the_one_bound_to_the_algorithm() {
+    let rsa = serde_json::json!({"kty":"RSA","kid":"shared","alg":"RS256",
+        "n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"});
+    let set = KeySet::parse(
+        serde_json::json!({"keys": [rsa, jwk("shared"), jwk("other")]})
+            .to_string()
+            .as_bytes(),
+        &url::Url::parse("https://issuer.test/jwks.json").expect("url"),
+    )
+    .expect("parses");
+    assert_eq!(set.len(), 3);
+    let es = set
+        .find(Some("shared"), Algorithm::ES256)
+        .expect("the EC key");
+    assert_eq!(es.algorithms, vec![Algorithm::ES256]);
+    let rs = set
+        .find(Some("shared"), Algorithm::RS256)
+        .expect("the RSA key");
+    assert_eq!(rs.algorithms, vec![Algorithm::RS256]);
+    assert_eq!(
+        set.find(Some("shared"), Algorithm::EdDSA).err(),
+        Some(Denial::AlgorithmNotAllowed)
+    );
+    assert_eq!(
+        set.find(Some("missing"), Algorithm::ES256).err(),
+        Some(Denial::UnknownKid)
+    );
+    assert_eq!(
+        set.find(None, Algorithm::ES256).err(),
+        Some(Denial::KidMissing)
+    );
+}
+
+#[test]
+fn a_key_set_keeps_at_most_64_keys_and_skips_unusable_ones() {
+    let mut keys: Vec<serde_json::Value> = (0..100).map(|i| jwk(&format!("k{i}"))).collect();
+    keys.push(serde_json::json!({"kty":"oct","k":"c2VjcmV0","kid":"hmac"}));
+    keys.push(serde_json::json!("not a key"));
+    let body = serde_json::json!({"keys": keys}).to_string();
+    let url = url::Url::parse("https://issuer.test/jwks.json").expect("url");
+    let set = KeySet::parse(body.as_bytes(), &url).expect("parses");
+    assert_eq!(set.len(), 64);
+    assert_eq!(
+        set.find(Some("hmac"), Algorithm::HS256).err(),
+        Some(Denial::UnknownKid)
+    );
 }
