@@ -66,7 +66,7 @@ async fn run(config: Config) -> Result<(), Error> {
     };
     for namespace in config.events.namespaces.keys() {
         tracing::info!(
-            namespace,
+            %namespace,
             publish = %modes::list(config.events.publish_modes(namespace)),
             subscribe = %modes::list(config.events.subscribe_modes(namespace)),
             "namespace"

@@ -9,9 +9,12 @@
 //!   capture logs, kill on drop).
 //! - [`idp`]: keys, token minting and a misbehaving-on-command JWKS server.
 //! - [`aws_fake`]: a loopback Secrets Manager / SSM endpoint that misbehaves on command.
+//! - [`invoke_api`]: a Lambda Invoke API forwarding to a [`runtime::LambdaProcess`], so
+//!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
 
 pub mod aws_fake;
 pub mod binaries;
 pub mod idp;
+pub mod invoke_api;
 pub mod runtime;

@@ -1,115 +1,26 @@
-//! End-to-end tests of the `local-events` binary (the development stand-in for the Events
-//! endpoint): started for real on a free loopback port, with the real `publisher` binary,
-//! under the Lambda Runtime API, as its client — the pair `scripts/dev.sh` runs.
+//! The real `local-events` binary with the real `publisher` binary (under the Lambda
+//! Runtime API) as its IAM client — its SigV4 signatures checked by local-events' own,
+//! independent verifier — plus TLS mode and the `subscribe` / `publish` commands.
+
+mod local_events_common;
 
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::binaries::{binary, workspace_root};
 use e2e::runtime::{LambdaProcess, Outcome};
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, Ws, capture, token};
+use serde_json::{Value, json};
+use tokio::process::Command;
 
-const ACCESS_KEY: &str = "AKIDE2ELOCALEVENTS01";
-const SECRET_KEY: &str = "e2e/LocalEvents+Secret+Key+0123456789abc";
-
-/// A running `local-events`; killed on drop.
-struct LocalEvents {
-    child: Child,
-    logs: Arc<Mutex<Vec<String>>>,
-    url: String,
-}
-
-impl LocalEvents {
-    async fn start(args: &[&str]) -> Self {
-        let mut child = spawn(args);
-        let logs = capture(&mut child);
-        let start = Instant::now();
-        let url = loop {
-            if let Some(url) = listening_url(&logs.lock().expect("lock")) {
-                break url;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "local-events exited with {status}: {:?}",
-                    logs.lock().expect("lock")
-                );
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "local-events not listening after 30 s: {:?}",
-                logs.lock().expect("lock")
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        Self { child, logs, url }
-    }
-
-    fn logs(&self) -> Vec<String> {
-        self.logs.lock().expect("lock").clone()
-    }
-
-    /// Log lines containing every one of `needles`.
-    fn lines_with(&self, needles: &[&str]) -> Vec<String> {
-        self.logs()
-            .into_iter()
-            .filter(|line| needles.iter().all(|n| line.contains(n)))
-            .collect()
-    }
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(binary("local-events"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_clear()
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("local-events spawns")
-}
-
-/// Collects stdout and stderr lines as they arrive.
-fn capture(child: &mut Child) -> Arc<Mutex<Vec<String>>> {
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let stdout = child.stdout.take().expect("stdout piped");
-    let stderr = child.stderr.take().expect("stderr piped");
-    for stream in [
-        Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-        Box::new(stderr),
-    ] {
-        let logs = logs.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                logs.lock().expect("lock").push(line);
-            }
-        });
-    }
-    logs
-}
-
-/// `http://127.0.0.1:<port>` from the "listening: POST http://…/event" line.
-fn listening_url(logs: &[String]) -> Option<String> {
-    logs.iter().find_map(|line| {
-        let rest = line.split("listening: POST ").nth(1)?;
-        rest.split("/event").next().map(str::to_owned)
-    })
-}
-
-async fn publisher(endpoint: &str) -> LambdaProcess {
+async fn publisher(endpoint: &str, region: &str, secret: &str) -> LambdaProcess {
     LambdaProcess::start(
         &binary("publisher"),
         &[
             ("EVENTS_ENDPOINT", endpoint),
-            ("AWS_REGION", "us-east-1"),
+            ("AWS_REGION", region),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_SECRET_ACCESS_KEY", secret),
             ("PUBLISH_MAX_ATTEMPTS", "3"),
         ],
     )
@@ -122,22 +33,21 @@ fn sample(name: &str) -> Value {
     serde_json::from_str(&text).expect("sample is JSON")
 }
 
-async fn wait_for_lines(events: &LocalEvents, needles: &[&str], count: usize) -> Vec<String> {
-    let start = Instant::now();
-    loop {
-        let lines = events.lines_with(needles);
-        if lines.len() >= count || start.elapsed() > Duration::from_secs(5) {
-            return lines;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
-async fn publisher_events_arrive_signed_for_appsync_in_the_configured_region() {
-    let events = LocalEvents::start(&["--region", "us-east-1", "--namespace", "default"]).await;
-    let function = publisher(&events.url).await;
+async fn an_iam_signed_publish_from_the_publisher_is_verified_and_reaches_a_lambda_subscriber() {
+    let authorizer = Authorizer::dev().await;
+    let url = authorizer.invoke.url();
+    let events = LocalEvents::start(&["--authorizer-url", &url], &[]).await;
+    let user = token("user-1", 3600);
+    let mut ws = Ws::connect(&events, &user).await;
+    ws.init().await;
+    assert_eq!(
+        ws.subscribe("orders", "/default/orders", &user, events.authority())
+            .await["type"],
+        "subscribe_success"
+    );
 
+    let function = publisher(&events.url, "us-east-1", SECRET_KEY).await;
     let answer = function
         .invoke(&sample("direct.json"))
         .await
@@ -148,17 +58,21 @@ async fn publisher_events_arrive_signed_for_appsync_in_the_configured_region() {
         "logs: {:?}",
         events.logs()
     );
-
-    let received = wait_for_lines(&events, &["event received", "channel=/default/orders"], 2).await;
-    assert_eq!(received.len(), 2, "one line per event: {:?}", events.logs());
-    let accepted = events.lines_with(&["publish accepted", "signed_region=us-east-1"]);
-    assert_eq!(accepted.len(), 1, "{:?}", events.logs());
+    for order in ["o-1001", "o-1002"] {
+        let data = ws.next().await;
+        let event: Value =
+            serde_json::from_str(data["event"].as_str().expect("event")).expect("JSON");
+        assert_eq!(event["orderId"], order);
+    }
+    let authorized = events.lines_with(&["authorized", "EVENT_PUBLISH", "mode=AWS_IAM"]);
+    assert_eq!(authorized.len(), 1, "{:?}", events.logs());
     assert!(
-        accepted[0].contains("signed_service=appsync"),
-        "{}",
-        accepted[0]
+        !authorizer
+            .questions()
+            .iter()
+            .any(|(op, _)| op == "EVENT_PUBLISH"),
+        "an IAM publish never reaches the Lambda authorizer"
     );
-
     for line in events.logs() {
         assert!(!line.contains(ACCESS_KEY), "access key logged: {line}");
         assert!(!line.contains(SECRET_KEY), "secret logged: {line}");
@@ -167,30 +81,28 @@ async fn publisher_events_arrive_signed_for_appsync_in_the_configured_region() {
 }
 
 #[tokio::test]
-async fn a_publish_signed_for_another_region_is_refused_with_both_regions_named() {
-    let events = LocalEvents::start(&["--region", "eu-west-1"]).await;
-    let function = publisher(&events.url).await;
-
+async fn a_publish_signed_for_another_region_is_refused_with_the_explaining_message_not_retried() {
+    let events = LocalEvents::start(&["--region", "us-east-1"], &[]).await;
+    let function = publisher(&events.url, "eu-west-1", SECRET_KEY).await;
     let answer = function
         .invoke(&sample("direct.json"))
         .await
         .expect_response();
     assert_eq!(answer["published"], 0, "{answer}");
-    assert_eq!(
-        answer["failed"].as_array().map(Vec::len),
-        Some(2),
-        "{answer}"
-    );
-
-    let refused = wait_for_lines(&events, &["publish refused", "status=401"], 1).await;
+    let refused = events
+        .wait_for_lines(
+            &["publish refused", "status=403", "InvalidSignatureException"],
+            1,
+        )
+        .await;
     assert_eq!(
         refused.len(),
         1,
-        "a 401 is not retried: {:?}",
+        "a 4xx is not retried: {:?}",
         events.logs()
     );
     assert!(
-        refused[0].contains("us-east-1") && refused[0].contains("eu-west-1"),
+        refused[0].contains("signed for region eu-west-1, this endpoint is us-east-1"),
         "{}",
         refused[0]
     );
@@ -198,22 +110,42 @@ async fn a_publish_signed_for_another_region_is_refused_with_both_regions_named(
 }
 
 #[tokio::test]
-async fn a_channel_outside_the_configured_namespaces_is_a_bad_request_not_retried() {
-    let events = LocalEvents::start(&["--namespace", "other"]).await;
-    let function = publisher(&events.url).await;
-
+async fn a_publish_signed_with_another_secret_is_a_signature_mismatch_with_the_canonical_request() {
+    let events = LocalEvents::start(&[], &[]).await;
+    let function = publisher(&events.url, "us-east-1", "not-the-development-secret").await;
     let answer = function
         .invoke(&sample("direct.json"))
         .await
         .expect_response();
     assert_eq!(answer["published"], 0, "{answer}");
+    let refused = events
+        .wait_for_lines(&["publish refused", "InvalidSignatureException"], 1)
+        .await;
+    assert_eq!(refused.len(), 1, "{:?}", events.logs());
+    assert!(
+        refused[0].contains("signature does not match"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        refused[0].contains("Canonical request computed here"),
+        "{}",
+        refused[0]
+    );
+}
 
-    let refused = wait_for_lines(
-        &events,
-        &["publish refused", "status=400", "BadRequestException"],
-        1,
-    )
-    .await;
+#[tokio::test]
+async fn a_channel_outside_the_configured_namespaces_is_a_bad_request_not_retried() {
+    let events = LocalEvents::start(&["--namespace", "other"], &[]).await;
+    let function = publisher(&events.url, "us-east-1", SECRET_KEY).await;
+    let answer = function
+        .invoke(&sample("direct.json"))
+        .await
+        .expect_response();
+    assert_eq!(answer["published"], 0, "{answer}");
+    let refused = events
+        .wait_for_lines(&["publish refused", "status=400", "BadRequestException"], 1)
+        .await;
     assert_eq!(
         refused.len(),
         1,
@@ -225,34 +157,148 @@ async fn a_channel_outside_the_configured_namespaces_is_a_bad_request_not_retrie
 
 #[tokio::test]
 async fn an_eventbridge_failure_is_an_error_so_eventbridge_retries() {
-    let events = LocalEvents::start(&["--namespace", "other"]).await;
-    let function = publisher(&events.url).await;
+    let events = LocalEvents::start(&["--namespace", "other"], &[]).await;
+    let function = publisher(&events.url, "us-east-1", SECRET_KEY).await;
     let outcome = function.invoke(&sample("eventbridge.json")).await;
     assert!(matches!(outcome, Outcome::Error(_)), "{outcome:?}");
 }
 
 #[tokio::test]
-async fn sigterm_stops_it_gracefully() {
-    let mut events = LocalEvents::start(&[]).await;
-    let pid = events.child.id().expect("running").to_string();
-    // The shell's built-in kill: /bin/kill (procps) is not on every minimal image.
-    let status = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -TERM {pid}")])
-        .status()
-        .expect("sh runs");
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(10), events.child.wait())
-        .await
-        .expect("exits within 10 s")
-        .expect("waits");
-    assert!(exit.success(), "{exit}");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+async fn the_project_template_configures_modes_and_namespaces() {
+    let template = workspace_root().join("template.yaml");
+    let events =
+        LocalEvents::start(&["--template", template.to_str().expect("utf-8 path")], &[]).await;
+    let lines = events
+        .wait_for_lines(
+            &[
+                "namespace",
+                "namespace=default",
+                "publish=AWS_LAMBDA, AWS_IAM",
+                "subscribe=AWS_LAMBDA",
+            ],
+            1,
+        )
+        .await;
+    assert_eq!(lines.len(), 1, "{:?}", events.logs());
+    let auth = events.lines_with(&["auth_cache_ttl_secs=300", "connect=AWS_LAMBDA, AWS_IAM"]);
     assert_eq!(
-        events.lines_with(&["local-events stopped"]).len(),
+        auth.len(),
         1,
+        "AuthorizerResultTtlInSeconds from the template: {:?}",
+        events.logs()
+    );
+}
+
+#[tokio::test]
+async fn tls_mode_serves_https_and_wss_that_the_cli_commands_use_with_the_development_ca() {
+    let certs = std::env::temp_dir().join(format!("local-events-e2e-certs-{}", std::process::id()));
+    let authorizer = Authorizer::dev().await;
+    let url = authorizer.invoke.url();
+    let cert_dir = certs.to_str().expect("utf-8").to_owned();
+    let events = LocalEvents::start(
+        &["--tls", "--cert-dir", &cert_dir, "--authorizer-url", &url],
+        &[],
+    )
+    .await;
+    assert!(
+        events.url.starts_with("https://localhost:"),
+        "{}",
+        events.url
+    );
+    let ca = certs.join("ca.pem");
+    assert!(
+        events.lines_with(&["NODE_EXTRA_CA_CERTS=", "ca.pem"]).len() == 1,
         "{:?}",
         events.logs()
     );
+
+    let user = token("user-1", 3600);
+    let cli = |args: &[&str]| {
+        let mut command = Command::new(binary("local-events"));
+        command
+            .args(args)
+            .args([
+                "--endpoint",
+                &format!("{}/event", events.url),
+                "--ca",
+                ca.to_str().expect("utf-8"),
+                "--token",
+                &user,
+            ])
+            .env_clear()
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    };
+    let mut subscriber = cli(&["subscribe", "/default/*", "--count", "2"])
+        .spawn()
+        .expect("spawns");
+    let subscriber_logs = capture(&mut subscriber);
+    let start = std::time::Instant::now();
+    while !subscriber_logs
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|l| l.contains("subscribed"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            subscriber_logs.lock().expect("lock")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let over_http = cli(&["publish", "/default/cli", r#"{"via":"https"}"#])
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        over_http.status.success(),
+        "{}",
+        String::from_utf8_lossy(&over_http.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&over_http.stdout).expect("JSON answer");
+    assert_eq!(answer["failed"], json!([]));
+    let over_ws = cli(&["publish", "/default/cli", r#"{"via":"wss"}"#, "--ws"])
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        over_ws.status.success(),
+        "{}",
+        String::from_utf8_lossy(&over_ws.stderr)
+    );
+
+    let exit = tokio::time::timeout(Duration::from_secs(20), subscriber.wait())
+        .await
+        .expect("exits after 2")
+        .expect("waits");
+    assert!(
+        exit.success(),
+        "{:?}",
+        subscriber_logs.lock().expect("lock")
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let printed: Vec<String> = subscriber_logs
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .cloned()
+        .collect();
+    assert_eq!(printed, [r#"{"via":"https"}"#, r#"{"via":"wss"}"#]);
+
+    let refused = cli(&["publish", "/default/cli", "1"])
+        .arg("--token=supabase:not-a-jwt")
+        .output()
+        .await
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("UnauthorizedException"));
+    let _ = std::fs::remove_dir_all(&certs);
 }
 
 #[tokio::test]
@@ -260,25 +306,22 @@ async fn invalid_arguments_stop_it_with_a_message_naming_them() {
     for (args, named) in [
         (&["--listen", "0.0.0.0:0"][..], "--allow-remote"),
         (&["--namespace", "not_valid"][..], "--namespace"),
+        (
+            &["--template", "/nonexistent.yaml"][..],
+            "/nonexistent.yaml",
+        ),
+        (&["--auth-cache-key", "channel"][..], "--auth-cache-key"),
         (&["--bogus"][..], "--bogus"),
     ] {
-        let mut child = Command::new(binary("local-events"))
+        let output = Command::new(binary("local-events"))
             .args(args)
             .env_clear()
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawns");
-        let logs = capture(&mut child);
-        let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .output()
             .await
-            .expect("exits")
-            .expect("waits");
-        assert_eq!(exit.code(), Some(2), "{args:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let logs = logs.lock().expect("lock").join("\n");
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let logs = String::from_utf8_lossy(&output.stderr);
         assert!(logs.contains(named), "{args:?}: {logs}");
     }
 }
@@ -294,7 +337,7 @@ async fn help_prints_usage_and_exits_successfully() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("--namespace") && stdout.contains("development-only"),
+        stdout.contains("--template") && stdout.contains("development only"),
         "{stdout}"
     );
 }
