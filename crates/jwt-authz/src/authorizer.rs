@@ -6,8 +6,10 @@
 //! - an allow: `min(cacheTtlSeconds, seconds until exp)`;
 //! - an Events subscribe/publish allow that depended on channel rules: `0`, because
 //!   AppSync's Events authorizer cache key is undocumented and may not include the channel;
-//! - a connect allow while channel rules are configured: as an allow, or `0` with
-//!   `cacheConnect: false`.
+//! - a connect allow while channel rules are configured: `0`, unless `cacheConnect: true`.
+//!   If AppSync keyed its cache by token alone, a cached connect allow would also answer
+//!   the same token's later subscribe/publish and skip the rules; the local endpoint's
+//!   token-only cache key demonstrates it. Safe under either answer is the default.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -107,7 +109,7 @@ impl Authorizer {
             channel_rules: ChannelRules::compile(&config.channel_rules)?,
             graphql_rules: GraphqlRules::compile(&config.graphql_rules)?,
             cache_ttl,
-            cache_connect: config.cache_connect.unwrap_or(true),
+            cache_connect: cache_connect(config),
         })
     }
 
@@ -234,6 +236,18 @@ impl Authorizer {
     fn allow_ttl(&self, verified: &Verified<'_>, now: u64) -> u64 {
         self.cache_ttl.min(verified.remaining(now))
     }
+}
+
+/// Whether connect answers may be cached while channel rules are configured.
+fn cache_connect(config: &AuthorizerConfig) -> bool {
+    let opted_in = config.cache_connect.unwrap_or(false);
+    if opted_in && !config.channel_rules.is_empty() {
+        tracing::warn!(
+            "cacheConnect is true: connect answers are cached although channel rules are configured; \
+             safe only if AppSync's Events authorizer cache key includes the operation and channel"
+        );
+    }
+    opted_in
 }
 
 fn deny_events(denial: Denial, issuer: Option<&str>) -> Decision<'_> {

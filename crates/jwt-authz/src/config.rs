@@ -46,7 +46,10 @@ pub struct AuthorizerConfig {
     #[serde(default)]
     pub cache_ttl_seconds: Option<u64>,
     /// Whether connect answers may be cached when channel rules are configured. Default
-    /// true; `false` is the safe direction (every answer `ttlOverride: 0`).
+    /// false (every Events answer then carries `ttlOverride: 0`): AppSync's Events cache
+    /// key is undocumented, and if it were the token alone a cached connect allow would
+    /// skip the rules for that token's subscribes. `true` trades that risk for one
+    /// invocation less per connection and is logged as a warning at init.
     #[serde(default)]
     pub cache_connect: Option<bool>,
     /// Channel rules (AppSync Events).

@@ -275,28 +275,40 @@ async fn the_decision_table_holds_through_the_real_binary() {
 }
 
 #[tokio::test]
-async fn connect_is_cached_up_to_expiry_unless_cache_connect_is_off() {
+async fn connect_is_not_cached_with_channel_rules_unless_cache_connect_opts_in() {
     let fx = Fixture::new().await;
     let token = fx.token(json!(ALICE), json!({}));
-    let cached = fx.start(supabase_rules(), json!({})).await;
-    let answer = ask(&cached, &token, "EVENT_CONNECT", None).await;
-    assert_eq!(
+    let ttl = |answer: &Value| {
         (
             answer["isAuthorized"].clone(),
-            answer["ttlOverride"].clone()
-        ),
-        (json!(true), json!(300))
+            answer["ttlOverride"].clone(),
+        )
+    };
+    let default = fx.start(supabase_rules(), json!({})).await;
+    let answer = ask(&default, &token, "EVENT_CONNECT", None).await;
+    assert_eq!(
+        ttl(&answer),
+        (json!(true), json!(0)),
+        "safe whatever AppSync's cache key is"
     );
-    let uncached = fx
-        .start(supabase_rules(), json!({"cacheConnect": false}))
+    let opted_in = fx
+        .start(supabase_rules(), json!({"cacheConnect": true}))
         .await;
-    let answer = ask(&uncached, &token, "EVENT_CONNECT", None).await;
+    let answer = ask(&opted_in, &token, "EVENT_CONNECT", None).await;
+    assert_eq!(ttl(&answer), (json!(true), json!(300)));
+    assert!(
+        opted_in
+            .logs()
+            .iter()
+            .any(|l| l.contains("cacheConnect is true")),
+        "opting in is warned about at init"
+    );
+    let no_rules = fx.start(json!([]), json!({})).await;
+    let answer = ask(&no_rules, &token, "EVENT_CONNECT", None).await;
     assert_eq!(
-        (
-            answer["isAuthorized"].clone(),
-            answer["ttlOverride"].clone()
-        ),
-        (json!(true), json!(0))
+        ttl(&answer),
+        (json!(true), json!(300)),
+        "without rules connect is cached as any allow"
     );
 }
 

@@ -234,14 +234,28 @@ async fn channel_rules_deny_a_wildcard_outside_the_callers_channels() {
 }
 
 #[tokio::test]
-async fn a_token_only_cache_key_replays_a_cached_connect_allow_for_a_subscribe_and_says_so() {
-    // The authorizer caches connect answers (cacheConnect, the default). If AppSync keyed
-    // its cache by token alone, that answer would also cover a subscribe: the default
-    // --auth-cache-key token shows it, loudly; cacheConnect false closes it.
+async fn a_token_only_cache_key_replays_a_cached_connect_allow_only_when_cache_connect_opts_in() {
+    // With channel rules the authorizer answers connect with ttlOverride 0 by default, so
+    // even the coarsest cache key (--auth-cache-key token, the default) cannot replay it.
     let rules = json!({"channelRules": [{"channel": "/default/users/{sub}/*", "operations": ["subscribe"]}]});
-    let authorizer = Authorizer::with_document(rules).await;
-    let events = stack(&authorizer, &[]).await;
+    let careful = Authorizer::with_document(rules).await;
+    let events = stack(&careful, &[]).await;
     let user = token("u1", 3600);
+    let mut ws = Ws::connect(&events, &user).await;
+    ws.init().await;
+    let denied = ws
+        .subscribe("all", "/default/*", &user, events.authority())
+        .await;
+    assert_eq!(denied["type"], "subscribe_error", "{denied}");
+
+    // Opting in to cacheConnect shows the risk: the cached connect allow answers the
+    // subscribe, and the endpoint says so loudly.
+    let opted_in = Authorizer::with_document(json!({
+        "channelRules": [{"channel": "/default/users/{sub}/*", "operations": ["subscribe"]}],
+        "cacheConnect": true,
+    }))
+    .await;
+    let events = stack(&opted_in, &[]).await;
     let mut ws = Ws::connect(&events, &user).await;
     ws.init().await;
     let replayed = ws
@@ -249,7 +263,7 @@ async fn a_token_only_cache_key_replays_a_cached_connect_allow_for_a_subscribe_a
         .await;
     assert_eq!(replayed["type"], "subscribe_success", "{replayed}");
     assert_eq!(
-        authorizer.questions(),
+        opted_in.questions(),
         [("EVENT_CONNECT".to_owned(), None)],
         "answered from the cache"
     );
@@ -263,19 +277,6 @@ async fn a_token_only_cache_key_replays_a_cached_connect_allow_for_a_subscribe_a
         )
         .await;
     assert_eq!(warned.len(), 1, "{:?}", events.logs());
-
-    let careful = Authorizer::with_document(json!({
-        "channelRules": [{"channel": "/default/users/{sub}/*", "operations": ["subscribe"]}],
-        "cacheConnect": false,
-    }))
-    .await;
-    let events = stack(&careful, &[]).await;
-    let mut ws = Ws::connect(&events, &user).await;
-    ws.init().await;
-    let denied = ws
-        .subscribe("all", "/default/*", &user, events.authority())
-        .await;
-    assert_eq!(denied["type"], "subscribe_error", "{denied}");
 }
 
 #[tokio::test]
