@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: the Rust `authorizer` against an aws-jwt-verify authorizer.
+
+Both functions run as real processes under the same loopback Lambda Runtime API
+(lambda_api.py), verify the same Supabase-shaped ES256 and RS256 tokens against the same
+loopback JWKS, and answer the same `EVENT_SUBSCRIBE` requests (channel rule
+`/users/{sub}/*`). Measured per implementation and algorithm, in one run, interleaved:
+
+- cold start: process spawn → first answer (init, JWKS fetch and first verification
+  included), and spawn → first `/next` poll (init alone);
+- warm cost: the process's own CPU time (utime + stime of the whole thread group, from
+  /proc/<pid>/stat) per invocation over thousands of sequential invocations, and the
+  median / p99 wall-clock of one invocation as seen by the Runtime API (dominated by the
+  loopback round trips, shown for reference only);
+- peak RSS: VmHWM from /proc/<pid>/status at the end of the warm run.
+
+Linux only (reads /proc). Run through bench/run.sh, which builds and installs everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import jwt  # PyJWT
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from lambda_api import JwksServer, RuntimeApi
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ALGS = ("ES256", "RS256")
+TOKENS_PER_ALG = 64  # distinct tokens, rotated, so nothing can be served from a result cache
+
+
+# ---------------------------------------------------------------- tokens and events
+
+
+class Issuer:
+    """Signing keys, their JWKS, and Supabase-shaped tokens."""
+
+    def __init__(self):
+        self.keys = {
+            "ES256": ("es", ec.generate_private_key(ec.SECP256R1())),
+            "RS256": ("rs", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        }
+        self.jwks = {"keys": []}
+        for alg, (kid, key) in self.keys.items():
+            algo = jwt.get_algorithm_by_name(alg)
+            jwk = algo.to_jwk(key.public_key(), as_dict=True)
+            jwk.update({"kid": kid, "alg": alg, "use": "sig"})
+            self.jwks["keys"].append(jwk)
+
+    def token(self, iss: str, alg: str, sub: str, **overrides) -> str:
+        kid, key = self.keys[alg]
+        now = int(time.time())
+        claims = {
+            "iss": iss, "sub": sub, "aud": "authenticated", "exp": now + 3600, "iat": now - 60,
+            "email": "alice@example.com", "phone": "",
+            "app_metadata": {"provider": "email", "providers": ["email"], "org_id": "acme"},
+            "user_metadata": {"email": "alice@example.com", "email_verified": True},
+            "role": "authenticated", "aal": "aal1",
+            "amr": [{"method": "password", "timestamp": now - 60}],
+            "session_id": str(uuid.uuid4()), "is_anonymous": False,
+        }
+        claims.update(overrides)
+        return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": "JWT"})
+
+
+def subscribe_event(token: str, sub: str) -> dict:
+    return {
+        "authorizationToken": token,
+        "requestContext": {
+            "apiId": "q4xz7ehpzbgvdmhkmx5wzmorsu", "accountId": "111122223333",
+            "requestId": str(uuid.uuid4()), "operation": "EVENT_SUBSCRIBE",
+            "channelNamespaceName": "users", "channel": f"/users/{sub}/inbox",
+        },
+        "requestHeaders": {
+            "host": "q4xz7ehpzbgvdmhkmx5wzmorsu.appsync-realtime-api.us-east-1.amazonaws.com",
+            "origin": "http://localhost:3000",
+            "user-agent": "aws-amplify/6.15.2 api/1 framework/2",
+        },
+    }
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass
+class Implementation:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None = None
+
+
+def lambda_env(api: RuntimeApi, name: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_LAMBDA_RUNTIME_API": api.address,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "TZ": "UTC",
+    }
+
+
+class Function:
+    """One function process under its own Runtime API; logs go to a file, not a pipe."""
+
+    def __init__(self, impl: Implementation, log_dir: str):
+        self.api = RuntimeApi()
+        env = lambda_env(self.api, impl.name) | impl.env
+        self.log = open(os.path.join(log_dir, f"{impl.name}.log"), "ab")
+        self.spawned_at = time.perf_counter()
+        self.proc = subprocess.Popen(impl.argv, env=env, cwd=impl.cwd, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the whole thread group, in seconds (1/CLK_TCK resolution)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat
+
+    def status_kb(self, key: str) -> int:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        raise KeyError(key)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.api.close()
+        self.log.close()
+
+
+def check_allowed(inv, sub: str, who: str):
+    answer = inv.answer if inv.kind == "response" else None
+    if not (isinstance(answer, dict) and answer.get("isAuthorized") is True
+            and answer.get("handlerContext", {}).get("sub") == sub and answer.get("ttlOverride") == 0):
+        raise SystemExit(f"{who}: expected an allow for {sub}, got {inv.kind}: {inv.answer}")
+
+
+# ---------------------------------------------------------------- measurements
+
+
+@dataclass
+class Results:
+    cold_ms: list[float] = field(default_factory=list)
+    init_ms: list[float] = field(default_factory=list)
+    warm_cpu_us: float = 0.0
+    wall_us: list[float] = field(default_factory=list)
+    hwm_kb: int = 0
+    first_answer: dict | None = None
+
+
+def cold_start(impl: Implementation, event: dict, sub: str, log_dir: str, res: Results):
+    fn = Function(impl, log_dir)
+    try:
+        # Queued before the process exists, so `/next` answers at once: spawn → answer is
+        # init + JWKS fetch + first verification + the runtime's round trips.
+        inv = fn.api.submit(event)
+        if not inv.done.wait(30):
+            raise SystemExit(f"{impl.name}: no answer within 30 s (init error: {fn.api.init_error})")
+        check_allowed(inv, sub, impl.name)
+        res.cold_ms.append((inv.answered_at - fn.spawned_at) * 1e3)
+        res.init_ms.append((fn.api.first_poll_at - fn.spawned_at) * 1e3)
+        res.first_answer = inv.answer
+    finally:
+        fn.stop()
+
+
+def warm(impl: Implementation, events: list[tuple[dict, str]], warmup: int, count: int,
+         log_dir: str, res: Results):
+    fn = Function(impl, log_dir)
+    try:
+        for i in range(warmup):
+            event, sub = events[i % len(events)]
+            check_allowed(fn.api.invoke(event), sub, impl.name)
+        cpu_before = fn.cpu_seconds()
+        walls = []
+        for i in range(count):
+            event, sub = events[i % len(events)]
+            inv = fn.api.invoke(event)
+            walls.append((inv.answered_at - inv.queued_at) * 1e6)
+            if i % 97 == 0:  # spot-check answers without adding work to every iteration
+                check_allowed(inv, sub, impl.name)
+        cpu_after = fn.cpu_seconds()
+        res.warm_cpu_us = (cpu_after - cpu_before) / count * 1e6
+        res.wall_us = walls
+        res.hwm_kb = fn.status_kb("VmHWM")
+    finally:
+        fn.stop()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", required=True, help="the release `authorizer` binary")
+    ap.add_argument("--node-dir", required=True, help="folder with authorizer.mjs and node_modules/aws-jwt-verify")
+    ap.add_argument("--node", default="node")
+    ap.add_argument("--cold-runs", type=int, default=15)
+    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--invocations", type=int, default=5000)
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+
+    issuer = Issuer()
+    idp = JwksServer(issuer.jwks)
+    log_dir = tempfile.mkdtemp(prefix="authorizer-bench-logs-")
+    rust_config = {
+        "issuers": [{"issuer": idp.issuer, "profile": "supabase", "jwksUrl": idp.jwks_url}],
+        "channelRules": [{"channel": "/users/{sub}/*", "operations": ["subscribe", "publish"]}],
+        "cacheTtlSeconds": 300,
+    }
+    impls = [
+        Implementation("rust-authorizer", [args.binary], {"AUTHORIZER_CONFIG": json.dumps(rust_config)}),
+        Implementation("aws-jwt-verify", [args.node, "authorizer.mjs"],
+                       {"JWT_ISSUER": idp.issuer, "JWT_JWKS_URL": idp.jwks_url}, cwd=args.node_dir),
+    ]
+    results: dict[tuple[str, str], Results] = {(i.name, a): Results() for i in impls for a in ALGS}
+    events = {}
+    for alg in ALGS:
+        subs = [str(uuid.uuid4()) for _ in range(TOKENS_PER_ALG)]
+        events[alg] = [(subscribe_event(issuer.token(idp.issuer, alg, s), s), s) for s in subs]
+
+    # Both must deny a forged token before anything is measured.
+    forged_sub = str(uuid.uuid4())
+    forged = issuer.token(idp.issuer, "ES256", forged_sub)
+    forged = forged.rsplit(".", 1)[0] + "." + issuer.token(idp.issuer, "ES256", "x").rsplit(".", 1)[1]
+    for impl in impls:
+        fn = Function(impl, log_dir)
+        try:
+            answer = fn.api.invoke(subscribe_event(forged, forged_sub)).answer
+            if not isinstance(answer, dict) or answer.get("isAuthorized") is not False:
+                raise SystemExit(f"{impl.name}: a forged token was not denied: {answer}")
+        finally:
+            fn.stop()
+
+    print(f"cold starts: {args.cold_runs} per implementation and algorithm, interleaved", file=sys.stderr)
+    for run in range(args.cold_runs):
+        for alg in ALGS:
+            for impl in impls:
+                event, sub = events[alg][run % TOKENS_PER_ALG]
+                cold_start(impl, event, sub, log_dir, results[(impl.name, alg)])
+    for alg in ALGS:
+        a, b = (results[(i.name, alg)].first_answer for i in impls)
+        if a.keys() != b.keys() or a["handlerContext"].keys() != b["handlerContext"].keys():
+            raise SystemExit(f"{alg}: the two implementations answer differently: {a} vs {b}")
+
+    print(f"warm: {args.warmup} warm-up + {args.invocations} measured sequential invocations each",
+          file=sys.stderr)
+    for alg in ALGS:
+        for impl in impls:
+            warm(impl, events[alg], args.warmup, args.invocations, log_dir, results[(impl.name, alg)])
+
+    size = os.path.getsize(args.binary)
+    report(impls, results, size, args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({
+                "machine": platform.platform(), "binary_bytes": size, "jwks_fetches": idp.hits,
+                "results": {f"{n}/{a}": {
+                    "cold_ms_median": statistics.median(r.cold_ms), "init_ms_median": statistics.median(r.init_ms),
+                    "warm_cpu_us": r.warm_cpu_us, "wall_us_median": statistics.median(r.wall_us),
+                    "wall_us_p99": pct(r.wall_us, 99), "peak_rss_kb": r.hwm_kb,
+                } for (n, a), r in results.items()},
+            }, f, indent=2)
+    idp.close()
+    return 0
+
+
+def report(impls, results, size, args):
+    rust, node = impls[0].name, impls[1].name
+    print()
+    print(f"binary size (x86_64, stripped): {size / 1e6:.2f} MB ({size} bytes)")
+    print()
+    header = f"{'metric':<34}{'alg':<7}{'rust':>12}{'aws-jwt-verify':>16}{'ratio':>9}  target"
+    print(header)
+    print("-" * len(header))
+    for alg in ALGS:
+        r, n = results[(rust, alg)], results[(node, alg)]
+        rows = [
+            ("cold start, median (ms)", statistics.median(r.cold_ms), statistics.median(n.cold_ms), "<= 0.10x"),
+            ("  init only, median (ms)", statistics.median(r.init_ms), statistics.median(n.init_ms), ""),
+            ("warm CPU / invocation (us)", r.warm_cpu_us, n.warm_cpu_us, "<= 0.30x"),
+            ("wall / invocation, median (us)", statistics.median(r.wall_us), statistics.median(n.wall_us), ""),
+            ("wall / invocation, p99 (us)", pct(r.wall_us, 99), pct(n.wall_us, 99), ""),
+            ("peak RSS (MB)", r.hwm_kb / 1024, n.hwm_kb / 1024, "rust <= 24 MB"),
+        ]
+        for name, rv, nv, target in rows:
+            print(f"{name:<34}{alg:<7}{rv:>12.1f}{nv:>16.1f}{rv / nv:>8.2f}x  {target}")
+    print()
+    print(f"(cold: {args.cold_runs} runs each; warm: {args.invocations} invocations after "
+          f"{args.warmup} warm-up; CPU resolution 1/{CLK_TCK} s per process)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
