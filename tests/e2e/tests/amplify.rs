@@ -11,7 +11,7 @@
 //! TAP summary must show every test passed; the Rust side then checks what the authorizer
 //! was asked and how local-events authorized it.
 //!
-//! Needs Node ≥ 20 and `npm ci --prefix tests/e2e/amplify` (CI runs it in `.ci/run`); a
+//! Needs Node ≥ 20.14 and `npm ci --prefix tests/e2e/amplify` (CI runs it in `.ci/run`); a
 //! missing install fails the test with that command.
 
 mod local_events_common;
@@ -48,7 +48,7 @@ fn channel_rules() -> Value {
 /// `tests/e2e/amplify`, or a message saying how to install it when `node_modules` is missing
 /// or holds another aws-amplify than package.json pins.
 fn amplify_project(dir: &Path) -> Result<PathBuf, String> {
-    let install = "run `npm ci --prefix tests/e2e/amplify` (Node ≥ 20) first";
+    let install = "run `npm ci --prefix tests/e2e/amplify` (Node ≥ 20.14) first";
     let version = |path: PathBuf, pointer: &str| -> Option<String> {
         let text = std::fs::read_to_string(path).ok()?;
         let json: Value = serde_json::from_str(&text).ok()?;
@@ -117,6 +117,8 @@ impl Drop for Control {
 
 /// Everything a run needs, stopped when dropped (processes are killed on drop).
 struct Stack {
+    /// `tests/e2e/amplify`, checked to be installed.
+    project: PathBuf,
     authorizer: Authorizer,
     events: LocalEvents,
     publisher: Arc<LambdaProcess>,
@@ -128,6 +130,9 @@ impl Stack {
     /// `users` and `public`; TLS with its development CA in `tls_cert_dir` if given), and
     /// the publisher pointed at local-events with the development IAM credentials.
     async fn start(tls_cert_dir: Option<&Path>) -> Self {
+        // Before starting anything: a missing install is the commonest failure.
+        let project = amplify_project(&workspace_root().join("tests/e2e/amplify"))
+            .unwrap_or_else(|problem| panic!("{problem}"));
         let authorizer = Authorizer::with_document(channel_rules()).await;
         let url = authorizer.invoke.url();
         let mut args = vec![
@@ -158,6 +163,7 @@ impl Stack {
         let publisher = Arc::new(LambdaProcess::start(&binary("publisher"), &env).await);
         let control = Control::start(publisher.clone()).await;
         Self {
+            project,
             authorizer,
             events,
             publisher,
@@ -168,8 +174,6 @@ impl Stack {
     /// Runs `node --test <files>` (every `*.test.mjs` when empty) against this stack and
     /// returns its TAP output; panics unless it exits 0 with `expected` tests all passed.
     async fn run_node(&self, files: &[&str], extra_env: &[(&str, &str)], expected: u32) -> String {
-        let project = amplify_project(&workspace_root().join("tests/e2e/amplify"))
-            .unwrap_or_else(|problem| panic!("{problem}"));
         let user = token(SUB, 3600);
         let expired = token(SUB, -3600);
         let endpoint = format!("{}/event", self.events.url);
@@ -179,7 +183,7 @@ impl Stack {
             // would keep each test file's process alive that long after its last connect.
             .args(["--test", "--test-force-exit", "--test-reporter=tap"])
             .args(files)
-            .current_dir(&project)
+            .current_dir(&self.project)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")
@@ -197,7 +201,7 @@ impl Stack {
             .kill_on_drop(true);
         let started = Instant::now();
         let child = command.spawn().unwrap_or_else(|e| {
-            panic!("`node` could not be started ({e}): install Node ≥ 20 and run `npm ci --prefix tests/e2e/amplify`")
+            panic!("`node` could not be started ({e}): install Node ≥ 20.14 and run `npm ci --prefix tests/e2e/amplify`")
         });
         let pid = child.id().expect("running child has a pid");
         let output = match tokio::time::timeout(NODE_RUN_LIMIT, child.wait_with_output()).await {
