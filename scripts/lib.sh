@@ -20,6 +20,7 @@ export SAM_CLI_TELEMETRY=0
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
   BOLD=$'\033[1m' DIM=$'\033[2m' RED=$'\033[31m' GREEN=$'\033[32m' YELLOW=$'\033[33m' RESET=$'\033[0m'
 else
+  # shellcheck disable=SC2034 # used by the scripts that source this file
   BOLD='' DIM='' RED='' GREEN='' YELLOW='' RESET=''
 fi
 
@@ -64,6 +65,27 @@ ensure_venv() {
   cargo lambda --version >/dev/null 2>&1 || die "cargo lambda is not usable even after installing it into .dev/venv"
 }
 
+AMPLIFY_DIR="$ROOT/tests/e2e/amplify"
+
+# ensure_node_modules: `npm ci` in tests/e2e/amplify (the real aws-amplify client the
+# end-to-end tests drive), once per version of its package-lock.json. Needs Node >= 20.14
+# (node --test --test-force-exit) and npm.
+ensure_node_modules() {
+  local hash
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    die "Node.js >= 20.14 and npm are required for the Amplify end-to-end tests (tests/e2e/amplify)"
+  fi
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 14) ? 0 : 1)' \
+    || die "Node.js >= 20.14 is required for tests/e2e/amplify (found $(node --version))"
+  hash=$(cksum <"$AMPLIFY_DIR/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$AMPLIFY_DIR/node_modules/.installed-$hash" ]; then
+    say "npm ci --prefix tests/e2e/amplify (aws-amplify and ws, pinned by its package-lock.json)"
+    npm ci --prefix "$AMPLIFY_DIR" --no-audit --no-fund --loglevel=error \
+      || die "npm ci --prefix tests/e2e/amplify failed (see above)"
+    touch "$AMPLIFY_DIR/node_modules/.installed-$hash"
+  fi
+}
+
 # free_port: prints a free loopback TCP port.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -97,22 +119,65 @@ wait_for_port() {
   done
 }
 
+# events_url PORT: the local endpoint's origin, as clients and the publisher must use it:
+# https://localhost:PORT with DEV_TLS=1 (the development certificate names localhost),
+# else http://127.0.0.1:PORT.
+events_url() {
+  if [ -n "${DEV_TLS:-}" ]; then
+    printf 'https://localhost:%s\n' "$1"
+  else
+    printf 'http://127.0.0.1:%s\n' "$1"
+  fi
+}
+
 # write_run_env EVENTS_PORT NAME: prints the path of a copy of dev/local.env whose
-# endpoint lines point at EVENTS_PORT.
+# endpoint lines point at EVENTS_PORT. With DEV_TLS=1 the functions also get
+# SSL_CERT_FILE=<the system CAs + the development CA> (CA_BUNDLE, written by
+# start_dev_stack once local-events has created its CA), so the publisher trusts
+# https://localhost while an authorizer fetching a real JWKS still trusts the real CAs.
 write_run_env() {
   local port=$1 out="$RUN_DIR/$2.env"
   mkdir -p "$RUN_DIR"
-  sed -e "s#^EVENTS_ENDPOINT=.*#EVENTS_ENDPOINT=http://127.0.0.1:$port#" \
+  sed -e "s#^EVENTS_ENDPOINT=.*#EVENTS_ENDPOINT=$(events_url "$port")#" \
     -e "s#^LOCAL_EVENTS_LISTEN=.*#LOCAL_EVENTS_LISTEN=127.0.0.1:$port#" \
     "$DEV_ENV" >"$out"
+  if [ -n "${DEV_TLS:-}" ]; then
+    printf '\n# DEV_TLS=1 (scripts/lib.sh)\nSSL_CERT_FILE=%s\n' "$CA_BUNDLE" >>"$out"
+  fi
   printf '%s\n' "$out"
+}
+
+# env_value FILE KEY: the value of KEY=… in a dev env file.
+env_value() {
+  sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+CERT_DIR="$DEV_DIR/certs"
+DEV_CA="$CERT_DIR/ca.pem"
+CA_BUNDLE="$RUN_DIR/ca-bundle.pem"
+
+# write_ca_bundle: CA_BUNDLE = the system's CA bundle (if one is found) + the development
+# CA. rustls reads SSL_CERT_FILE on Linux; on macOS it asks the keychain instead, where
+# the development CA must be trusted (README, "The local endpoint").
+write_ca_bundle() {
+  local system
+  for system in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem; do
+    [ -f "$system" ] && break
+    system=""
+  done
+  mkdir -p "$RUN_DIR"
+  { [ -z "$system" ] || cat "$system"; cat "$DEV_CA"; } >"$CA_BUNDLE.tmp" && mv "$CA_BUNDLE.tmp" "$CA_BUNDLE"
 }
 
 STARTED_PIDS=""
 
 # start_dev_stack EVENTS_PORT LAMBDA_PORT NAME
 #   Builds the binaries, then starts local-events and `cargo lambda watch` in their own
-#   process groups with the development environment. Sets RUN_ENV, EVENTS_LOG, WATCH_LOG,
+#   process groups with the development environment. local-events reads its namespaces
+#   and auth modes from template.yaml, asks the authorizer through cargo lambda watch's
+#   Lambda Invoke API (Lambda mode) and verifies the publisher's SigV4 signatures against
+#   the development credentials in dev/local.env (IAM mode); DEV_TLS=1 serves TLS with
+#   the development CA in .dev/certs. Sets RUN_ENV, EVENTS_URL, EVENTS_LOG, WATCH_LOG,
 #   LOCAL_EVENTS_PID, WATCH_PID. Call stop_dev_stack (e.g. from an EXIT trap) to stop them.
 start_dev_stack() {
   local events_port=$1 lambda_port=$2 name=$3
@@ -124,6 +189,7 @@ start_dev_stack() {
   done
   mkdir -p "$LOG_DIR"
   RUN_ENV=$(write_run_env "$events_port" "$name")
+  EVENTS_URL=$(events_url "$events_port")
   EVENTS_LOG="$LOG_DIR/$name-local-events.log"
   WATCH_LOG="$LOG_DIR/$name-cargo-lambda-watch.log"
 
@@ -131,17 +197,27 @@ start_dev_stack() {
   (cd "$ROOT" && cargo build --quiet --bin local-events --bin authorizer --bin publisher) \
     || die "the build failed (see above)"
 
+  local tls_args=""
+  [ -z "${DEV_TLS:-}" ] || tls_args="--tls"
   # Each background job gets its own process group (set -m), so stop_dev_stack can stop
   # a job with everything it spawned (cargo lambda watch runs the functions as children),
   # and a Ctrl-C in the terminal reaches only this script, which then cleans up.
   set -m
-  say "starting local-events on 127.0.0.1:$events_port (log: ${EVENTS_LOG#"$ROOT"/})"
+  say "starting local-events on $EVENTS_URL (log: ${EVENTS_LOG#"$ROOT"/})"
   (
+    # Only the LOCAL_EVENTS_* lines configure it; the IAM credentials it accepts are the
+    # ones the publisher signs with.
+    access_key=$(env_value "$RUN_ENV" AWS_ACCESS_KEY_ID)
+    secret_key=$(env_value "$RUN_ENV" AWS_SECRET_ACCESS_KEY)
     set -a
     # shellcheck disable=SC1090
     . "$RUN_ENV"
     set +a
-    exec "$ROOT/target/debug/local-events"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    export LOCAL_EVENTS_IAM_ACCESS_KEY_ID="$access_key" LOCAL_EVENTS_IAM_SECRET_ACCESS_KEY="$secret_key"
+    # shellcheck disable=SC2086 # tls_args is empty or one word
+    exec "$ROOT/target/debug/local-events" $tls_args --cert-dir "$CERT_DIR" \
+      --template "$ROOT/template.yaml" --authorizer-url "http://127.0.0.1:$lambda_port"
   ) >"$EVENTS_LOG" 2>&1 &
   LOCAL_EVENTS_PID=$!
   STARTED_PIDS="$STARTED_PIDS $LOCAL_EVENTS_PID"
@@ -156,7 +232,67 @@ start_dev_stack() {
   set +m
 
   wait_for_port "$events_port" "$LOCAL_EVENTS_PID" 30 local-events "$EVENTS_LOG"
+  # The functions start on their first invocation, so they read the bundle written now.
+  [ -z "${DEV_TLS:-}" ] || write_ca_bundle
   wait_for_port "$lambda_port" "$WATCH_PID" 120 "cargo lambda watch" "$WATCH_LOG"
+}
+
+# warm_up_authorizer LAMBDA_PORT: invokes the authorizer once through cargo lambda watch,
+# which starts (and if needed rebuilds) a function on its first invocation, so that
+# local-events' first question is not lost to its 10 s authorizer timeout.
+warm_up_authorizer() {
+  (cd "$ROOT" && cargo lambda invoke authorizer --data-file events/authorizer/connect.json \
+    --invoke-address 127.0.0.1 --invoke-port "$1" --output-format json >/dev/null) \
+    || { tail -n 30 "$WATCH_LOG" >&2; die "the authorizer did not answer under cargo lambda watch (log: ${WATCH_LOG#"$ROOT"/})"; }
+}
+
+# mint_token TTL_SECONDS: a development token for the dev user, wrapped as clients send it.
+mint_token() {
+  "$VENV/bin/python" "$ROOT/scripts/mint-dev-token.py" --prefix "supabase:" --ttl "$1"
+}
+
+# start_subscriber CHANNEL TOKEN NAME
+#   Starts `local-events subscribe CHANNEL` against the running endpoint (a real
+#   WebSocket client, authorized in Lambda mode with TOKEN) in its own process group and
+#   waits up to 60 s until it is subscribed. The events it receives go to SUBSCRIBER_OUT,
+#   one JSON per line; its log to SUBSCRIBER_LOG. stop_dev_stack stops it.
+start_subscriber() {
+  local channel=$1 token=$2 name=$3 i=0
+  SUBSCRIBER_OUT="$LOG_DIR/$name-subscriber.jsonl"
+  SUBSCRIBER_LOG="$LOG_DIR/$name-subscriber.log"
+  : >"$SUBSCRIBER_OUT"
+  set -m
+  LOCAL_EVENTS_TOKEN="$token" "$ROOT/target/debug/local-events" subscribe "$channel" \
+    --endpoint "$EVENTS_URL/event" --ca "$DEV_CA" >"$SUBSCRIBER_OUT" 2>"$SUBSCRIBER_LOG" &
+  SUBSCRIBER_PID=$!
+  STARTED_PIDS="$STARTED_PIDS $SUBSCRIBER_PID"
+  set +m
+  # The first subscribe compiles and cold-starts the authorizer under cargo lambda watch.
+  until grep -q 'subscribed' "$SUBSCRIBER_LOG" 2>/dev/null; do
+    if ! kill -0 "$SUBSCRIBER_PID" 2>/dev/null; then
+      tail -n 20 "$SUBSCRIBER_LOG" >&2
+      return 1
+    fi
+    i=$((i + 1))
+    if [ "$i" -gt 300 ]; then
+      tail -n 20 "$SUBSCRIBER_LOG" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# received_count CHANNEL_PREFIX: how many events local-events accepted on channels
+# starting with CHANNEL_PREFIX (from GET /_local/events).
+received_count() {
+  python3 - "$EVENTS_URL" "$1" "$DEV_CA" <<'PY'
+import json, ssl, sys, urllib.parse, urllib.request
+url, prefix, ca = sys.argv[1:]
+context = ssl.create_default_context(cafile=ca) if url.startswith("https:") else None
+query = urllib.parse.urlencode({"channel": prefix.rstrip("/") + "/*", "limit": 1000})
+with urllib.request.urlopen(f"{url}/_local/events?{query}", timeout=5, context=context) as r:
+    print(len(json.load(r)["events"]))
+PY
 }
 
 # stop_dev_stack: stops what start_dev_stack started (SIGTERM to each process group, then
@@ -184,5 +320,20 @@ stop_dev_stack() {
 # run_samples MODE LAMBDA_PORT EVENTS_PORT: invokes every sample in events/; MODE is
 # `table` (dev loop: report) or `check` (exit non-zero on a mismatch).
 run_samples() {
-  "$VENV/bin/python" "$ROOT/scripts/run-samples.py" --mode "$1" --lambda-port "$2" --events-port "$3"
+  local mode=$1 lambda_port=$2 events_port=$3 status
+  if [ -z "${DEV_TLS:-}" ]; then
+    "$VENV/bin/python" "$ROOT/scripts/run-samples.py" --mode "$mode" \
+      --lambda-port "$lambda_port" --events-port "$events_port"
+    return
+  fi
+  # run-samples.py reads GET /_local/events over plain HTTP only. Under TLS, give it a
+  # closed port (it then counts nothing), drop its count line and print the real one.
+  local before
+  before=$(received_count /default)
+  "$VENV/bin/python" "$ROOT/scripts/run-samples.py" --mode "$mode" \
+    --lambda-port "$lambda_port" --events-port "$(free_port)" | grep -v '^local-events received '
+  status=${PIPESTATUS[0]}
+  printf 'local-events received %s event(s) on /default/* from these invocations\n' \
+    "$(($(received_count /default) - before))"
+  return "$status"
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Every test (README command 2; .ci/run calls it):
-#   formatting, clippy -D warnings, unit + integration + end-to-end tests, the committed
+#   formatting, clippy -D warnings, unit + integration + end-to-end tests (including the
+#   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs), the committed
 #   authorizer samples are current, every sample answered exactly as expected under
 #   `cargo lambda watch`, cfn-lint + `sam validate --lint`, and `sam build` (x86_64).
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
 # Tools (cargo-lambda, SAM CLI, cfn-lint, PyJWT, botocore) are installed into .dev/venv on
-# first use. SKIP_SAM_BUILD=1 skips the (slowest) sam build step. The sam build goes to
+# first use, and the real aws-amplify client the end-to-end tests drive into
+# tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14).
+#
+# SKIP_SAM_BUILD=1 skips the (slowest) sam build step. The sam build goes to
 # .dev/sam-build, never to .aws-sam/, so it can't be deployed by accident; it builds debug
 # binaries (SAM_BUILD_MODE=debug) because it checks the template and build wiring, not
 # the optimizer; set TEST_SAM_BUILD_MODE=release to build exactly what deploys.
@@ -46,7 +50,7 @@ skip() {
   SKIPPED=$((SKIPPED + 1))
 }
 
-install_tools() { (ensure_venv test); }
+install_tools() { (ensure_venv test) && (ensure_node_modules); }
 need() {
   command -v "$1" >/dev/null || { printf 'error: %s is not installed (the "install tools" step failed?)\n' "$1" >&2; return 1; }
 }
@@ -62,13 +66,13 @@ sam_build() {
     --parameter-overrides Architecture=x86_64
 }
 
-step "install tools into .dev/venv" install_tools
+step "install tools (.dev/venv, npm ci tests/e2e/amplify)" install_tools
 export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, integration, e2e)" cargo test --workspace --locked
 step "authorizer samples are current" "$VENV/bin/python" scripts/make-authorizer-samples.py --check
-step "samples answer as expected (cargo lambda invoke)" bash scripts/check-samples.sh
+step "dev loop: samples exact, subscriber gets events" bash scripts/check-samples.sh
 step "cfn-lint + sam validate --lint" lint_template
 if [ -n "${SKIP_SAM_BUILD:-}" ]; then
   skip "sam build (x86_64)" "SKIP_SAM_BUILD is set"
