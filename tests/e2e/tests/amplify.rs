@@ -259,6 +259,7 @@ async fn the_real_amplify_client_connects_subscribes_receives_publishes_and_is_d
         "events.post with authToken reaches a wildcard subscriber the channel rules allow",
         "channel.publish over the WebSocket reaches the subscribers, the publisher included",
         "connecting with an expired token is rejected with UnauthorizedException, not retried",
+        "events.post with an expired token fails with UnauthorizedException and HTTP 401",
         "a wildcard subscription outside the caller\u{2019}s channels is denied and the socket lives on",
     ] {
         assert!(
