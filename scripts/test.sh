@@ -66,7 +66,7 @@ sam_build() {
     --parameter-overrides Architecture=x86_64
 }
 
-step "install tools (.dev/venv, npm ci tests/e2e/amplify)" install_tools
+step "install tools (.dev/venv, tests/e2e/amplify)" install_tools
 export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
