@@ -131,11 +131,22 @@ class Function:
         self.proc = subprocess.Popen(impl.argv, env=env, cwd=impl.cwd, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
-    def cpu_seconds(self) -> float:
-        """utime + stime of the whole thread group, in seconds (1/CLK_TCK resolution)."""
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(utime, stime) of the whole thread group, in seconds (1/CLK_TCK resolution)."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat
+        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK  # fields 14 and 15 of stat
+
+    def context_switches(self) -> int:
+        """Voluntary + involuntary context switches of the live threads."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{task}/status") as f:
+                    total += sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+            except FileNotFoundError:  # the thread exited meanwhile
+                pass
+        return total
 
     def status_kb(self, key: str) -> int:
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -171,6 +182,9 @@ class Results:
     cold_ms: list[float] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)
     warm_cpu_us: float = 0.0
+    warm_sys_us: float = 0.0
+    switches: float = 0.0
+    threads: int = 0
     wall_us: list[float] = field(default_factory=list)
     hwm_kb: int = 0
     first_answer: dict | None = None
@@ -199,7 +213,7 @@ def warm(impl: Implementation, events: list[tuple[dict, str]], warmup: int, coun
         for i in range(warmup):
             event, sub = events[i % len(events)]
             check_allowed(fn.api.invoke(event), sub, impl.name)
-        cpu_before = fn.cpu_seconds()
+        cpu_before, switches_before = fn.cpu_seconds(), fn.context_switches()
         walls = []
         for i in range(count):
             event, sub = events[i % len(events)]
@@ -207,8 +221,11 @@ def warm(impl: Implementation, events: list[tuple[dict, str]], warmup: int, coun
             walls.append((inv.answered_at - inv.queued_at) * 1e6)
             if i % 97 == 0:  # spot-check answers without adding work to every iteration
                 check_allowed(inv, sub, impl.name)
-        cpu_after = fn.cpu_seconds()
-        res.warm_cpu_us = (cpu_after - cpu_before) / count * 1e6
+        cpu_after, switches_after = fn.cpu_seconds(), fn.context_switches()
+        res.warm_cpu_us = (sum(cpu_after) - sum(cpu_before)) / count * 1e6
+        res.warm_sys_us = (cpu_after[1] - cpu_before[1]) / count * 1e6
+        res.switches = (switches_after - switches_before) / count
+        res.threads = len(os.listdir(f"/proc/{fn.proc.pid}/task"))
         res.wall_us = walls
         res.hwm_kb = fn.status_kb("VmHWM")
     finally:
@@ -291,7 +308,8 @@ def main() -> int:
                 "machine": platform.platform(), "binary_bytes": size, "jwks_fetches": idp.hits,
                 "results": {f"{n}/{a}": {
                     "cold_ms_median": statistics.median(r.cold_ms), "init_ms_median": statistics.median(r.init_ms),
-                    "warm_cpu_us": r.warm_cpu_us, "wall_us_median": statistics.median(r.wall_us),
+                    "warm_cpu_us": r.warm_cpu_us, "warm_sys_us": r.warm_sys_us, "context_switches": r.switches, "threads": r.threads,
+                    "wall_us_median": statistics.median(r.wall_us),
                     "wall_us_p99": pct(r.wall_us, 99), "peak_rss_kb": r.hwm_kb,
                 } for (n, a), r in results.items()},
             }, f, indent=2)
@@ -313,6 +331,9 @@ def report(impls, results, size, args):
             ("cold start, median (ms)", statistics.median(r.cold_ms), statistics.median(n.cold_ms), "<= 0.10x"),
             ("  init only, median (ms)", statistics.median(r.init_ms), statistics.median(n.init_ms), ""),
             ("warm CPU / invocation (us)", r.warm_cpu_us, n.warm_cpu_us, "<= 0.30x"),
+            ("  of which kernel (us)", r.warm_sys_us, n.warm_sys_us, ""),
+            ("  context switches / invocation", r.switches, n.switches, ""),
+            ("  threads", r.threads, n.threads, ""),
             ("wall / invocation, median (us)", statistics.median(r.wall_us), statistics.median(n.wall_us), ""),
             ("wall / invocation, p99 (us)", pct(r.wall_us, 99), pct(n.wall_us, 99), ""),
             ("peak RSS (MB)", r.hwm_kb / 1024, n.hwm_kb / 1024, "rust <= 24 MB"),

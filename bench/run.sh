@@ -6,6 +6,10 @@
 #   bench/run.sh micro      criterion benches (jwt-authz verify/authorize, events-publisher
 #                           publish) and the ratio table
 #   bench/run.sh all        both
+#   bench/run.sh instructions
+#                           instruction counts per verification with callgrind (noise-free
+#                           cross-check of the criterion ratios; builds the verify bench
+#                           with symbols into target/bench/symbols, needs valgrind)
 #
 # Extra arguments after the mode go to bench/harness.py (e.g. --invocations 20000).
 # Needs: cargo, python3 (with venv), node ≥ 20 and npm. Installs PyJWT + cryptography into
@@ -39,6 +43,16 @@ run_micro() {
   cargo bench -p jwt-authz --bench verify --bench authorize
   cargo bench -p events-publisher --bench publish
   python3 "$ROOT/bench/criterion_ratios.py" "$ROOT/target/criterion"
+}
+
+run_instructions() {
+  cd "$ROOT"
+  command -v valgrind >/dev/null || die "valgrind is required (apt-get install valgrind)"
+  say "building the verify bench with symbols (release profile, strip = none)"
+  CARGO_PROFILE_BENCH_STRIP=none CARGO_TARGET_DIR="$WORK/symbols" \
+    cargo bench -p jwt-authz --bench verify --no-run
+  binary=$(ls -t "$WORK"/symbols/release/deps/verify-* | grep -v '\.d$' | head -1)
+  python3 "$ROOT/bench/callgrind_ratios.py" "$binary" "$WORK/callgrind"
 }
 
 run_process() {
@@ -88,5 +102,6 @@ case "$MODE" in
   process) run_process "$@" ;;
   micro) run_micro ;;
   all) run_micro; run_process "$@" ;;
-  *) die "unknown mode $MODE (process, micro or all)" ;;
+  instructions) run_instructions ;;
+  *) die "unknown mode $MODE (process, micro, all or instructions)" ;;
 esac
