@@ -49,7 +49,7 @@ run_instructions() {
   cd "$ROOT"
   command -v valgrind >/dev/null || die "valgrind is required (apt-get install valgrind)"
   say "building the verify bench with symbols (release profile, strip = none)"
-  CARGO_PROFILE_BENCH_STRIP=none CARGO_TARGET_DIR="$WORK/symbols" \
+  CARGO_PROFILE_BENCH_STRIP=none CARGO_PROFILE_BENCH_DEBUG=line-tables-only CARGO_TARGET_DIR="$WORK/symbols" \
     cargo bench -p jwt-authz --bench verify --no-run
   binary=$(ls -t "$WORK"/symbols/release/deps/verify-* | grep -v '\.d$' | head -1)
   python3 "$ROOT/bench/callgrind_ratios.py" "$binary" "$WORK/callgrind"
