@@ -13,6 +13,9 @@
 //! An empty variable counts as unset (SAM passes empty parameters as `""`). Every error
 //! names the variable (or JSON path) at fault.
 
+use std::time::Duration;
+
+use jwt_authz::jwks::JwksPolicy;
 use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef};
 
 /// A configuration error; stops the cold start.
@@ -45,6 +48,8 @@ pub struct Loaded {
     pub source: &'static str,
     /// Whether AWS clients are needed (a secret in Secrets Manager or SSM).
     pub needs_aws: bool,
+    /// Key-set refresh policy (`JWKS_*` variables; the same for every issuer).
+    pub jwks_policy: JwksPolicy,
 }
 
 /// Reads a process environment variable; empty counts as unset.
@@ -156,6 +161,40 @@ pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Config
         config,
         source,
         needs_aws,
+        jwks_policy: jwks_policy(env)?,
+    })
+}
+
+/// `JWKS_MAX_AGE_SECONDS` (default 600; Supabase asks for at most 1200),
+/// `JWKS_STALE_IF_ERROR_SECONDS` (3600) and `JWKS_UNKNOWN_KID_COOLDOWN_SECONDS` (10).
+fn jwks_policy(env: &dyn Fn(&str) -> Option<String>) -> Result<JwksPolicy, ConfigError> {
+    let defaults = JwksPolicy::default();
+    let seconds =
+        |name: &str, default: Duration, min: u64, max: u64| -> Result<Duration, ConfigError> {
+            match number(env, name)? {
+                None => Ok(default),
+                Some(v) if (min..=max).contains(&v) => Ok(Duration::from_secs(v)),
+                Some(v) => Err(invalid(
+                    name,
+                    format!("{v} is outside {min}..={max} seconds"),
+                )),
+            }
+        };
+    Ok(JwksPolicy {
+        max_age: seconds("JWKS_MAX_AGE_SECONDS", defaults.max_age, 1, 86_400)?,
+        stale_if_error: seconds(
+            "JWKS_STALE_IF_ERROR_SECONDS",
+            defaults.stale_if_error,
+            0,
+            86_400,
+        )?,
+        unknown_kid_cooldown: seconds(
+            "JWKS_UNKNOWN_KID_COOLDOWN_SECONDS",
+            defaults.unknown_kid_cooldown,
+            1,
+            3600,
+        )?,
+        ..defaults
     })
 }
 
@@ -271,6 +310,28 @@ mod tests {
         assert_eq!(loaded.config.token_prefixes, ["supabase:", "Token"]);
         assert_eq!(loaded.config.cache_ttl_seconds, Some(60));
         assert!(!loaded.needs_aws);
+    }
+
+    #[tokio::test]
+    async fn jwks_policy_variables_are_read_and_bounded() {
+        let loaded = load_with(&[
+            ("JWT_ISSUER", "i"),
+            ("JWKS_MAX_AGE_SECONDS", "60"),
+            ("JWKS_STALE_IF_ERROR_SECONDS", "0"),
+        ])
+        .await
+        .expect("loads");
+        assert_eq!(loaded.jwks_policy.max_age, Duration::from_secs(60));
+        assert_eq!(loaded.jwks_policy.stale_if_error, Duration::ZERO);
+        assert_eq!(
+            loaded.jwks_policy.unknown_kid_cooldown,
+            JwksPolicy::default().unknown_kid_cooldown
+        );
+        let err = load_with(&[("JWT_ISSUER", "i"), ("JWKS_MAX_AGE_SECONDS", "0")])
+            .await
+            .expect_err("zero")
+            .to_string();
+        assert!(err.starts_with("JWKS_MAX_AGE_SECONDS:"), "{err}");
     }
 
     #[tokio::test]

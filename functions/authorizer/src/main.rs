@@ -33,7 +33,7 @@ async fn main() -> Result<(), Error> {
     let deps = Dependencies {
         fetcher: Arc::new(HttpFetcher::new(FetchLimits::default())?),
         secrets: secrets::provider(loaded.needs_aws).await,
-        jwks_policy: Default::default(),
+        jwks_policy: loaded.jwks_policy,
     };
     let authorizer = match Authorizer::new(&loaded.config, &deps) {
         Ok(authorizer) => authorizer,

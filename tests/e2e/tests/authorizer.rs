@@ -408,3 +408,32 @@ async fn logs_never_carry_tokens_or_signatures() {
         assert!(!logs.contains(payload), "token payload in logs");
     }
 }
+
+#[tokio::test]
+async fn a_fetched_key_set_serves_for_a_bounded_window_while_refreshes_fail() {
+    let fx = Fixture::new().await;
+    let f = fx
+        .start(&[
+            ("JWKS_MAX_AGE_SECONDS", "1"),
+            ("JWKS_STALE_IF_ERROR_SECONDS", "3"),
+        ])
+        .await;
+    let token = fx.es.token(Some("es"), &claims(&fx.iss()));
+    assert_eq!(answer(&f, &connect(&token)).await["isAuthorized"], true);
+    fx.idp.set_mode(Mode::Status(500));
+    tokio::time::sleep(Duration::from_millis(1500)).await; // past max age, inside the window
+    let stale = answer(&f, &connect(&token)).await;
+    assert_eq!(
+        stale["isAuthorized"], true,
+        "the last good set still serves: {stale}"
+    );
+    tokio::time::sleep(Duration::from_millis(3000)).await; // past max age + window
+    assert_denied(&f, &connect(&token), "keys_unavailable").await;
+    fx.idp.set_mode(Mode::Healthy);
+    tokio::time::sleep(Duration::from_millis(2100)).await; // the failure backoff
+    assert_eq!(
+        answer(&f, &connect(&token)).await["isAuthorized"],
+        true,
+        "recovers by itself"
+    );
+}
