@@ -15,6 +15,7 @@
 
 pub mod aws_fake;
 pub mod binaries;
+pub mod events;
 pub mod idp;
 pub mod invoke_api;
 pub mod runtime;

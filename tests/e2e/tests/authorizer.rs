@@ -3,29 +3,12 @@
 use std::time::{Duration, Instant};
 
 use e2e::binaries::binary;
+use e2e::events::{connect, last_reason, subscribe, user_claims as claims};
 use e2e::idp::{JwksServer, Mode, TestKey, b64, mint_raw, now};
 use e2e::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
 const SECRET: &str = "test-only-hs256-secret-that-is-long-enough-0123456789";
-
-fn claims(iss: &str) -> Value {
-    json!({"iss": iss, "sub": "user-1", "aud": "authenticated", "role": "authenticated", "aal": "aal1",
-           "session_id": "s-1", "is_anonymous": false, "iat": now() - 10, "exp": now() + 3600})
-}
-
-fn connect(token: &str) -> Value {
-    json!({"authorizationToken": token,
-           "requestContext": {"apiId": "api", "accountId": "111122223333", "requestId": "r-1", "operation": "EVENT_CONNECT"},
-           "requestHeaders": {"authorization": token}})
-}
-
-fn subscribe(token: &str, channel: &str) -> Value {
-    json!({"authorizationToken": token,
-           "requestContext": {"apiId": "api", "accountId": "111122223333", "requestId": "r-2",
-                              "operation": "EVENT_SUBSCRIBE", "channelNamespaceName": "default", "channel": channel},
-           "requestHeaders": {}})
-}
 
 struct Fixture {
     idp: JwksServer,
@@ -62,21 +45,6 @@ async fn answer(f: &LambdaProcess, event: &Value) -> Value {
         Outcome::Response(v) => v,
         Outcome::Error(e) => panic!("authorizer returned an invocation error: {e}"),
     }
-}
-
-/// The `reason` of the last decision logged.
-fn last_reason(f: &LambdaProcess) -> String {
-    f.logs()
-        .iter()
-        .rev()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find_map(|v| {
-            v["fields"]["reason"]
-                .as_str()
-                .or(v["reason"].as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| panic!("no decision logged:\n{}", f.logs().join("\n")))
 }
 
 async fn assert_denied(f: &LambdaProcess, event: &Value, reason: &str) {

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use e2e::aws_fake::{AwsFake, AwsMode};
 use e2e::binaries::binary;
-use e2e::idp::{JwksServer, Mode, TestKey, now};
+use e2e::events::{connect, reasons, user_claims as claims};
+use e2e::idp::{JwksServer, Mode, TestKey};
 use e2e::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
@@ -26,17 +27,6 @@ const FAST: Duration = Duration::from_secs(3);
 const SECRET: &str = "failure-tests-hs256-secret-0123456789abcdefghij";
 const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:supabase-jwt-AbCdEf";
 
-fn claims(iss: &str) -> Value {
-    json!({"iss": iss, "sub": "user-1", "aud": "authenticated", "role": "authenticated",
-           "iat": now() - 10, "exp": now() + 3600})
-}
-
-fn connect(token: &str) -> Value {
-    json!({"authorizationToken": token,
-           "requestContext": {"apiId": "api", "accountId": "111122223333", "requestId": "r", "operation": "EVENT_CONNECT"},
-           "requestHeaders": {}})
-}
-
 /// Invokes and returns the answer and how long it took.
 async fn timed(f: &LambdaProcess, event: &Value) -> (Value, Duration) {
     let started = Instant::now();
@@ -44,15 +34,6 @@ async fn timed(f: &LambdaProcess, event: &Value) -> (Value, Duration) {
         Outcome::Response(v) => (v, started.elapsed()),
         Outcome::Error(e) => panic!("invocation error instead of an answer: {e}"),
     }
-}
-
-/// The reason of every decision logged so far.
-fn reasons(f: &LambdaProcess) -> Vec<String> {
-    f.logs()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["fields"]["reason"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// The reasons once `count` decisions are logged (log lines may trail the answers).

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use e2e::binaries::binary;
+use e2e::events::last_reason;
 use e2e::idp::{JwksServer, TestKey, now};
 use e2e::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
@@ -68,15 +69,6 @@ async fn ask(f: &LambdaProcess, token: &str, operation: &str, channel: Option<&s
         Outcome::Response(v) => v,
         Outcome::Error(e) => panic!("invocation error: {e}"),
     }
-}
-
-fn last_reason(f: &LambdaProcess) -> String {
-    f.logs()
-        .iter()
-        .rev()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find_map(|v| v["fields"]["reason"].as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn supabase_rules() -> Value {

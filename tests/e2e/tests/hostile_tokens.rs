@@ -10,6 +10,7 @@
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair};
 use e2e::binaries::binary;
+use e2e::events::reasons;
 use e2e::idp::{JwksServer, TestKey, b64, mint_raw, now};
 use e2e::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
@@ -142,14 +143,6 @@ impl Fixture {
 fn splice(claims: &Value, extra: &str) -> String {
     let text = claims.to_string();
     format!("{},{extra}}}", &text[..text.len() - 1])
-}
-
-fn reasons(f: &LambdaProcess) -> Vec<String> {
-    f.logs()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v["fields"]["reason"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// A base64url segment of `json` (padded with spaces to leave unused bits) whose last

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use e2e::aws_fake::{ACCESS_KEY_ID, AwsFake, AwsMode, SECRET_ACCESS_KEY, SESSION_TOKEN};
 use e2e::binaries::binary;
+use e2e::events::{connect, graphql, user_claims as claims};
 use e2e::idp::{JwksServer, Mode, TestKey, mint_raw, now};
 use e2e::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
@@ -16,22 +17,6 @@ use serde_json::{Value, json};
 const SECRET: &str = "log-test-hs256-secret-must-never-be-printed-0123456789";
 const HS_ISS: &str = "https://hs.example.test/auth/v1";
 const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf";
-
-fn claims(iss: &str) -> Value {
-    json!({"iss": iss, "sub": "user-1", "aud": "authenticated", "role": "authenticated",
-           "iat": now() - 10, "exp": now() + 3600})
-}
-
-fn connect(token: &str) -> Value {
-    json!({"authorizationToken": token,
-           "requestContext": {"apiId": "api", "accountId": "111122223333", "requestId": "r", "operation": "EVENT_CONNECT"},
-           "requestHeaders": {"authorization": token}})
-}
-
-fn graphql(token: &str) -> Value {
-    json!({"authorizationToken": token,
-           "requestContext": {"apiId": "a", "accountId": "1", "requestId": "r", "queryString": "{ me }", "variables": {}}})
-}
 
 /// Sends every event; returns the tokens used (for the leak check).
 async fn drive(f: &LambdaProcess, events: Vec<Value>) -> Vec<String> {
