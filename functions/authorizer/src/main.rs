@@ -18,8 +18,23 @@ use jwt_authz::fetch::{FetchLimits, HttpFetcher};
 use jwt_authz::issuer::Dependencies;
 use lambda_runtime::{Error, service_fn};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // One thread unless Lambda runs several invocations at once (managed instances): a
+    // sequential function on a multi-thread runtime pays cross-thread wake-ups on every
+    // invocation (BENCHMARKS.md: about half the CPU per warm invocation).
+    let concurrent = std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|n| n > 1);
+    let mut builder = if concurrent {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()?.block_on(run())
+}
+
+async fn run() -> Result<(), Error> {
     logging::init();
 
     let loaded = match config::load(&config::process_env).await {
