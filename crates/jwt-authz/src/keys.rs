@@ -7,11 +7,30 @@
 //! `alg`, that is the only algorithm the key verifies; otherwise the algorithms of its
 //! type (and curve) do. Keys that fail these rules are skipped, not fatal: a key set may
 //! carry keys for other purposes.
+//!
+//! Keys are parsed **once**, when the key set is loaded: each bound algorithm gets an
+//! aws-lc-rs verifier (a parsed public key, or a prepared HMAC key), so verifying a token
+//! is one signature check with no key decoding or allocation for the key (BENCHMARKS.md:
+//! `jsonwebtoken::crypto::verify` rebuilt the key on every call). aws-lc-rs is the same
+//! backend jsonwebtoken is built with; the parameters are the ones it uses (RSA moduli of
+//! 2048–8192 bits, fixed-size ECDSA signatures).
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use crate::jws::parse_algorithm;
+
+/// A prepared signature check for one algorithm.
+#[derive(Clone)]
+enum Check {
+    Public(ParsedPublicKey),
+    // Boxed: an HMAC key holds its precomputed inner/outer states (over 1 KB).
+    Hmac(Box<hmac::Key>),
+}
 
 /// A key the verifier may use, with the algorithms it is bound to.
 #[derive(Clone)]
@@ -20,8 +39,7 @@ pub struct VerifyingKey {
     pub kid: Option<String>,
     /// The algorithms this key verifies (before intersecting with the issuer allow-list).
     pub algorithms: Vec<Algorithm>,
-    /// The key material.
-    pub key: DecodingKey,
+    checks: Vec<(Algorithm, Check)>,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -35,12 +53,34 @@ impl std::fmt::Debug for VerifyingKey {
 }
 
 impl VerifyingKey {
-    /// An HMAC key from a shared secret, bound to `algorithms` (each must be HS*).
+    /// An HMAC key from a shared secret, bound to `algorithms` (non-HS* entries are ignored).
     pub fn shared_secret(secret: &[u8], algorithms: Vec<Algorithm>) -> Self {
+        let checks = algorithms
+            .iter()
+            .filter_map(|alg| {
+                let digest = match alg {
+                    Algorithm::HS256 => hmac::HMAC_SHA256,
+                    Algorithm::HS384 => hmac::HMAC_SHA384,
+                    Algorithm::HS512 => hmac::HMAC_SHA512,
+                    _ => return None,
+                };
+                Some((*alg, Check::Hmac(Box::new(hmac::Key::new(digest, secret)))))
+            })
+            .collect();
         Self {
             kid: None,
             algorithms,
-            key: DecodingKey::from_secret(secret),
+            checks,
+        }
+    }
+
+    /// Verifies `signature` (raw bytes, as decoded from the token) over `message` with the
+    /// check bound to `alg`. `false` when the key is not bound to `alg`.
+    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        match self.checks.iter().find(|(a, _)| *a == alg) {
+            Some((_, Check::Public(key))) => key.verify_sig(message, signature).is_ok(),
+            Some((_, Check::Hmac(key))) => hmac::verify(key.as_ref(), message, signature).is_ok(),
+            None => false,
         }
     }
 
@@ -107,7 +147,7 @@ impl Jwk {
         {
             return Err(SkipReason::NotForSignatures);
         }
-        let (type_algs, key): (Vec<Algorithm>, DecodingKey) =
+        let (type_algs, material): (Vec<Algorithm>, Material) =
             match (self.kty.as_str(), self.crv.as_deref()) {
                 ("RSA", _) => {
                     let (n, e) = self
@@ -115,9 +155,9 @@ impl Jwk {
                         .as_deref()
                         .zip(self.e.as_deref())
                         .ok_or(SkipReason::Invalid)?;
-                    let key =
-                        DecodingKey::from_rsa_components(n, e).map_err(|_| SkipReason::Invalid)?;
-                    (RSA_ALGS.to_vec(), key)
+                    let n = URL_SAFE_NO_PAD.decode(n).map_err(|_| SkipReason::Invalid)?;
+                    let e = URL_SAFE_NO_PAD.decode(e).map_err(|_| SkipReason::Invalid)?;
+                    (RSA_ALGS.to_vec(), Material::Rsa { n, e })
                 }
                 ("EC", Some(crv @ ("P-256" | "P-384"))) => {
                     let (x, y) = self
@@ -129,15 +169,16 @@ impl Jwk {
                     if !decodes_to(x, size) || !decodes_to(y, size) {
                         return Err(SkipReason::Invalid);
                     }
-                    let key =
-                        DecodingKey::from_ec_components(x, y).map_err(|_| SkipReason::Invalid)?;
+                    let mut point = vec![0x04];
+                    point.extend(URL_SAFE_NO_PAD.decode(x).map_err(|_| SkipReason::Invalid)?);
+                    point.extend(URL_SAFE_NO_PAD.decode(y).map_err(|_| SkipReason::Invalid)?);
                     (
                         vec![if crv == "P-256" {
                             Algorithm::ES256
                         } else {
                             Algorithm::ES384
                         }],
-                        key,
+                        Material::Raw(point),
                     )
                 }
                 ("OKP", Some("Ed25519")) => {
@@ -145,10 +186,8 @@ impl Jwk {
                     if !decodes_to(x, 32) {
                         return Err(SkipReason::Invalid);
                     }
-                    (
-                        vec![Algorithm::EdDSA],
-                        DecodingKey::from_ed_components(x).map_err(|_| SkipReason::Invalid)?,
-                    )
+                    let x = URL_SAFE_NO_PAD.decode(x).map_err(|_| SkipReason::Invalid)?;
+                    (vec![Algorithm::EdDSA], Material::Raw(x))
                 }
                 _ => return Err(SkipReason::UnsupportedType),
             };
@@ -162,10 +201,14 @@ impl Jwk {
                 vec![alg]
             }
         };
+        let checks = algorithms
+            .iter()
+            .map(|alg| material.check(*alg).map(|c| (*alg, c)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(VerifyingKey {
             kid: self.kid.clone(),
             algorithms,
-            key,
+            checks,
         })
     }
 
@@ -173,6 +216,55 @@ impl Jwk {
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
+}
+
+/// Decoded public key material, before it is bound to algorithms.
+enum Material {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// An uncompressed EC point (`0x04 ‖ x ‖ y`) or an Ed25519 public key.
+    Raw(Vec<u8>),
+}
+
+impl Material {
+    /// Parses the key for `alg` (rejected keys, e.g. off-curve points or RSA moduli under
+    /// 2048 bits, are skipped).
+    fn check(&self, alg: Algorithm) -> Result<Check, SkipReason> {
+        let invalid = |_| SkipReason::Invalid;
+        let parsed = match (self, alg) {
+            (Self::Rsa { n, e }, _) => signature::RsaPublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .to_parsed_public_key(rsa_parameters(alg).ok_or(SkipReason::AlgorithmMismatch)?)
+            .map_err(invalid)?,
+            (Self::Raw(point), Algorithm::ES256) => {
+                ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).map_err(invalid)?
+            }
+            (Self::Raw(point), Algorithm::ES384) => {
+                ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point).map_err(invalid)?
+            }
+            (Self::Raw(x), Algorithm::EdDSA) => {
+                ParsedPublicKey::new(&signature::ED25519, x).map_err(invalid)?
+            }
+            _ => return Err(SkipReason::AlgorithmMismatch),
+        };
+        Ok(Check::Public(parsed))
+    }
+}
+
+fn rsa_parameters(alg: Algorithm) -> Option<&'static RsaParameters> {
+    Some(match alg {
+        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+        Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+        _ => return None,
+    })
 }
 
 fn decodes_to(b64: &str, len: usize) -> bool {

@@ -140,14 +140,14 @@ impl Verifier {
         let key = issuer
             .key(parsed.header.kid.as_deref(), parsed.header.alg)
             .await?;
-        match jsonwebtoken::crypto::verify(
-            parsed.signature,
-            parsed.signing_input.as_bytes(),
-            &key.key,
+        // A signature that does not even decode is a bad signature, like one that fails.
+        let signature = jws::decode_segment(parsed.signature).map_err(|_| Denial::BadSignature)?;
+        if !key.verify(
             parsed.header.alg,
+            parsed.signing_input.as_bytes(),
+            &signature,
         ) {
-            Ok(true) => {}
-            _ => return Err(Denial::BadSignature),
+            return Err(Denial::BadSignature);
         }
         let lifetime = issuer.checks.check(&claims, now)?;
         issuer
