@@ -9,9 +9,10 @@
 //! - [`extract`]: the raw `authorizationToken` → a compact JWS (prefixes, suffixes,
 //!   `Bearer`, length and shape limits).
 //! - [`jws`]: header parsing (`alg` allow-list input, `kid`, `crit`/`typ` rules; key URLs in
-//!   the header ignored), strict base64url.
-//! - [`keys`] / [`jwks`] / [`fetch`]: JWK → key binding rules; the self-refreshing key-set
-//!   cache; the strict HTTP fetcher behind a [`fetch::Fetcher`] trait.
+//!   the header ignored), strict base64url, strict JSON (duplicate members refused).
+//! - [`keys`] / [`jwks`] / [`fetch`]: JWK → key binding rules, keys parsed once per bound
+//!   algorithm (aws-lc-rs); the self-refreshing key-set cache; the strict HTTP fetcher
+//!   behind a [`fetch::Fetcher`] trait.
 //! - [`claims`]: registered claims (`exp` required, `nbf`, `iat`, `aud`, `sub`) with type checks.
 //! - [`profile`]: per-provider rules and defaults (Supabase, Auth0, Clerk, Cognito, Firebase, OIDC).
 //! - [`issuer`] / [`verifier`]: compiled issuers and the pipeline that runs them.
