@@ -166,12 +166,9 @@ impl Jwk {
                         .zip(self.y.as_deref())
                         .ok_or(SkipReason::Invalid)?;
                     let size = if crv == "P-256" { 32 } else { 48 };
-                    if !decodes_to(x, size) || !decodes_to(y, size) {
-                        return Err(SkipReason::Invalid);
-                    }
                     let mut point = vec![0x04];
-                    point.extend(URL_SAFE_NO_PAD.decode(x).map_err(|_| SkipReason::Invalid)?);
-                    point.extend(URL_SAFE_NO_PAD.decode(y).map_err(|_| SkipReason::Invalid)?);
+                    point.extend(decode_exact(x, size)?);
+                    point.extend(decode_exact(y, size)?);
                     (
                         vec![if crv == "P-256" {
                             Algorithm::ES256
@@ -183,11 +180,7 @@ impl Jwk {
                 }
                 ("OKP", Some("Ed25519")) => {
                     let x = self.x.as_deref().ok_or(SkipReason::Invalid)?;
-                    if !decodes_to(x, 32) {
-                        return Err(SkipReason::Invalid);
-                    }
-                    let x = URL_SAFE_NO_PAD.decode(x).map_err(|_| SkipReason::Invalid)?;
-                    (vec![Algorithm::EdDSA], Material::Raw(x))
+                    (vec![Algorithm::EdDSA], Material::Raw(decode_exact(x, 32)?))
                 }
                 _ => return Err(SkipReason::UnsupportedType),
             };
@@ -267,11 +260,13 @@ fn rsa_parameters(alg: Algorithm) -> Option<&'static RsaParameters> {
     })
 }
 
-fn decodes_to(b64: &str, len: usize) -> bool {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
+/// Decodes a base64url coordinate that must be exactly `len` bytes.
+fn decode_exact(b64: &str, len: usize) -> Result<Vec<u8>, SkipReason> {
+    URL_SAFE_NO_PAD
         .decode(b64)
-        .is_ok_and(|v| v.len() == len)
+        .ok()
+        .filter(|v| v.len() == len)
+        .ok_or(SkipReason::Invalid)
 }
 
 #[cfg(test)]
