@@ -64,6 +64,13 @@ impl HttpFetcher {
             .map_err(|e| Error::config("http client", e.to_string()))?;
         Ok(Self { client, limits })
     }
+
+    /// The underlying client (no redirects, bounded connect), for callers that want one
+    /// connection pool and one set of TLS roots for all their HTTP.
+    #[must_use]
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.client
+    }
 }
 
 impl Fetcher for HttpFetcher {

@@ -6,12 +6,17 @@
 //! - **A JSON document** (several issuers, channel rules) from exactly one of
 //!   `AUTHORIZER_CONFIG` (inline), `AUTHORIZER_CONFIG_FILE` (a path, e.g. a file bundled
 //!   with the function: Lambda caps all variables at 4 KB) or `AUTHORIZER_CONFIG_PARAMETER`
-//!   (an SSM parameter name). `TOKEN_PREFIXES`, `TOKEN_SUFFIXES` and
+//!   (an SSM parameter name or ARN). `TOKEN_PREFIXES`, `TOKEN_SUFFIXES` and
 //!   `AUTH_CACHE_TTL_SECONDS` fill in what the document leaves unset; `JWT_*` variables are
 //!   refused next to a document so two sources never disagree silently.
 //!
 //! An empty variable counts as unset (SAM passes empty parameters as `""`). Every error
 //! names the variable (or JSON path) at fault.
+//!
+//! AWS access (a secret in Secrets Manager or SSM, or the document in SSM) uses the
+//! standard variables — `AWS_REGION`, the execution role's credentials, the
+//! `AWS_ENDPOINT_URL_*` overrides — read here too, through [`aws_call::Settings`], and only
+//! when something needs it.
 
 use std::time::Duration;
 
@@ -46,8 +51,8 @@ pub struct Loaded {
     pub config: AuthorizerConfig,
     /// Which source it came from (for the init log).
     pub source: &'static str,
-    /// Whether AWS clients are needed (a secret in Secrets Manager or SSM).
-    pub needs_aws: bool,
+    /// The AWS client, when a secret lives in Secrets Manager or SSM.
+    pub aws: Option<aws_call::Client>,
     /// Key-set refresh policy (`JWKS_*` variables; the same for every issuer).
     pub jwks_policy: JwksPolicy,
 }
@@ -107,8 +112,30 @@ impl Loaded {
     }
 }
 
-/// Loads the configuration from `env` (and, for `AUTHORIZER_CONFIG_PARAMETER`, from SSM).
-pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+/// The AWS client for this environment, over `http`. Missing credentials stop the cold
+/// start: they will not appear later, and a secret that can never be read is a
+/// configuration error, not an outage.
+fn aws_client(
+    env: &dyn Fn(&str) -> Option<String>,
+    http: &reqwest::Client,
+) -> Result<aws_call::Client, ConfigError> {
+    let settings = aws_call::Settings::from_env(env)
+        .map_err(|e| invalid("AWS_ENDPOINT_URL", e.to_string()))?;
+    if let aws_call::CredentialSource::Missing(why) = &settings.credentials {
+        return Err(invalid(
+            "AWS_ACCESS_KEY_ID",
+            aws_call::Error::NoCredentials(why.clone()).to_string(),
+        ));
+    }
+    Ok(aws_call::Client::new(http.clone(), settings))
+}
+
+/// Loads the configuration from `env` (and, for `AUTHORIZER_CONFIG_PARAMETER`, from SSM
+/// over `http`).
+pub async fn load(
+    env: &dyn Fn(&str) -> Option<String>,
+    http: &reqwest::Client,
+) -> Result<Loaded, ConfigError> {
     let documents: Vec<&str> = DOCUMENT_SOURCES
         .into_iter()
         .filter(|v| env(v).is_some())
@@ -131,9 +158,10 @@ pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Config
                 }
                 _ => {
                     let name = env(source).unwrap_or_default();
-                    crate::secrets::get_parameter(&name)
+                    aws_client(env, http)?
+                        .get_parameter(&name)
                         .await
-                        .map_err(|e| invalid(*source, e))?
+                        .map_err(|e| invalid(*source, e.to_string()))?
                 }
             };
             let config: AuthorizerConfig = serde_json::from_str(&text)
@@ -157,10 +185,15 @@ pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Config
             Some(SecretRef::SecretsManagerArn(_) | SecretRef::Parameter(_))
         )
     });
+    let aws = if needs_aws {
+        Some(aws_client(env, http)?)
+    } else {
+        None
+    };
     Ok(Loaded {
         config,
         source,
-        needs_aws,
+        aws,
         jwks_policy: jwks_policy(env)?,
     })
 }
@@ -289,7 +322,7 @@ mod tests {
     }
 
     async fn load_with(pairs: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
-        load(&env_of(pairs)).await
+        load(&env_of(pairs), &reqwest::Client::new()).await
     }
 
     #[tokio::test]
@@ -309,7 +342,7 @@ mod tests {
         );
         assert_eq!(loaded.config.token_prefixes, ["supabase:", "Token"]);
         assert_eq!(loaded.config.cache_ttl_seconds, Some(60));
-        assert!(!loaded.needs_aws);
+        assert!(loaded.aws.is_none());
     }
 
     #[tokio::test]

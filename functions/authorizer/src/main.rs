@@ -37,7 +37,9 @@ fn main() -> Result<(), Error> {
 async fn run() -> Result<(), Error> {
     logging::init();
 
-    let loaded = match config::load(&config::process_env).await {
+    // One HTTP client for key sets and AWS calls: TLS roots are loaded once.
+    let fetcher = HttpFetcher::new(FetchLimits::default())?;
+    let loaded = match config::load(&config::process_env, fetcher.http_client()).await {
         Ok(loaded) => loaded,
         Err(error) => {
             // The message names the variable at fault; the cold start stops here.
@@ -46,8 +48,8 @@ async fn run() -> Result<(), Error> {
         }
     };
     let deps = Dependencies {
-        fetcher: Arc::new(HttpFetcher::new(FetchLimits::default())?),
-        secrets: secrets::provider(loaded.needs_aws).await,
+        fetcher: Arc::new(fetcher),
+        secrets: secrets::provider(loaded.aws.clone()),
         jwks_policy: loaded.jwks_policy,
     };
     let authorizer = match Authorizer::new(&loaded.config, &deps) {

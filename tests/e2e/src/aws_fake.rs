@@ -5,9 +5,11 @@
 //!
 //! The function reaches it through the standard `AWS_ENDPOINT_URL_SECRETS_MANAGER` /
 //! `AWS_ENDPOINT_URL_SSM` variables with the dummy credentials below ([`AwsFake::env`]).
-//! Signatures are not verified (that is the SDK's business, tested upstream); the fake only
-//! records that requests were SigV4-signed with the session token, so a test can tell
-//! that the real signing path ran.
+//! Every request's SigV4 signature is checked with local-events' verifier, which is written
+//! from the specification and shares no code with the `aws-sigv4` signer the authorizer
+//! uses; a bad signature is answered `403 InvalidSignatureException`, as AWS does. The
+//! fake also serves container credentials (`GET /credentials`, [`AwsFake::container_env`])
+//! and records the region each call was signed for.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,7 +20,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
+use local_events::sigv4::{DevCredentials, RequestParts, verify_for};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -29,6 +32,8 @@ pub const ACCESS_KEY_ID: &str = "AKIDE2ETESTEXAMPLE0001";
 pub const SECRET_ACCESS_KEY: &str = "e2eTestSecretAccessKey/NotReal/0123456789abcdefgh";
 /// Dummy session token given to the function; must never appear in a log.
 pub const SESSION_TOKEN: &str = "e2eTestSessionToken//NotReal+FwoGZXIvYXdzEXAMPLE0123456789";
+/// The token the container credentials endpoint requires; must never appear in a log.
+pub const CONTAINER_TOKEN: &str = "e2eContainerAuthorizationToken-NotReal-0123456789";
 
 /// How the fake answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +51,9 @@ struct FakeState {
     secret: String,
     mode: AwsMode,
     calls: Vec<String>,
-    signed_with_session_token: u64,
+    verified: Vec<String>,
+    refusals: Vec<String>,
+    credential_fetches: u64,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -68,7 +75,9 @@ impl AwsFake {
             secret: secret.to_owned(),
             mode: AwsMode::Healthy,
             calls: Vec::new(),
-            signed_with_session_token: 0,
+            verified: Vec::new(),
+            refusals: Vec::new(),
+            credential_fetches: 0,
         }));
         let fake = Self {
             addr,
@@ -82,6 +91,7 @@ impl AwsFake {
     fn serve(&self, listener: TcpListener) {
         let app = Router::new()
             .route("/", post(handle))
+            .route("/credentials", get(credentials))
             .with_state(self.state.clone());
         let task = tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         *self.server.lock().expect("lock") = Some(task);
@@ -103,6 +113,23 @@ impl AwsFake {
         ]
     }
 
+    /// The variables that give the function no static credentials but this fake's container
+    /// credentials endpoint (with its authorization token) instead.
+    pub fn container_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.url()),
+            ("AWS_ENDPOINT_URL_SSM", self.url()),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{}/credentials", self.url()),
+            ),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                CONTAINER_TOKEN.to_owned(),
+            ),
+        ]
+    }
+
     /// Changes how the fake answers from now on.
     pub fn set_mode(&self, mode: AwsMode) {
         self.state.lock().expect("lock").mode = mode;
@@ -113,9 +140,20 @@ impl AwsFake {
         self.state.lock().expect("lock").calls.clone()
     }
 
-    /// Calls that carried a SigV4 `Authorization` header and the session token.
-    pub fn signed_calls(&self) -> u64 {
-        self.state.lock().expect("lock").signed_with_session_token
+    /// The signing region of every call whose signature verified and that carried the
+    /// session token.
+    pub fn verified_regions(&self) -> Vec<String> {
+        self.state.lock().expect("lock").verified.clone()
+    }
+
+    /// Why signatures were refused, if any were.
+    pub fn refusals(&self) -> Vec<String> {
+        self.state.lock().expect("lock").refusals.clone()
+    }
+
+    /// Authorized `GET /credentials` calls.
+    pub fn credential_fetches(&self) -> u64 {
+        self.state.lock().expect("lock").credential_fetches
     }
 
     /// Stops listening: connections are refused until [`reopen`](Self::reopen).
@@ -148,14 +186,19 @@ async fn handle(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
             .unwrap_or("")
     };
     let target = text("x-amz-target").to_owned();
-    let signed = text(header::AUTHORIZATION.as_str()).starts_with("AWS4-HMAC-SHA256 ")
-        && text("x-amz-security-token") == SESSION_TOKEN;
+    let verdict = verify(&target, &headers, &body);
     let (mode, secret) = {
         let mut s = state.lock().expect("lock");
         s.calls.push(target.clone());
-        s.signed_with_session_token += u64::from(signed);
+        match &verdict {
+            Ok(region) => s.verified.push(region.clone()),
+            Err(refusal) => s.refusals.push(refusal.clone()),
+        }
         (s.mode.clone(), s.secret.clone())
     };
+    if let Err(refusal) = verdict {
+        return aws_error(403, "InvalidSignatureException", &refusal);
+    }
     match mode {
         AwsMode::Healthy => {}
         AwsMode::Status(code) => {
@@ -176,6 +219,67 @@ async fn handle(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
         }
         _ => aws_error(400, "UnknownOperationException", "unknown operation"),
     }
+}
+
+/// Checks the signature for the service the target belongs to; the signing region on
+/// success. The session token must be the one handed out.
+fn verify(target: &str, headers: &HeaderMap, body: &[u8]) -> Result<String, String> {
+    let service = match target.split('.').next() {
+        Some("secretsmanager") => "secretsmanager",
+        Some("AmazonSSM") => "ssm",
+        _ => return Err(format!("unknown target {target:?}")),
+    };
+    let parts = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        body,
+    };
+    let credentials = DevCredentials {
+        access_key_id: ACCESS_KEY_ID.to_owned(),
+        secret_access_key: SECRET_ACCESS_KEY.to_owned(),
+    };
+    // The scope's region is taken as given and recorded; tests assert which one was used.
+    let region = parts
+        .header("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+        .unwrap_or("")
+        .to_owned();
+    verify_for(
+        &parts,
+        &credentials,
+        service,
+        &region,
+        std::time::SystemTime::now(),
+    )
+    .map_err(|refusal| refusal.to_string())?;
+    if parts.header("x-amz-security-token") != Some(SESSION_TOKEN) {
+        return Err("signed without the session token".to_owned());
+    }
+    Ok(region)
+}
+
+/// A container credentials endpoint: the same dummy credentials, for the right token.
+async fn credentials(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let authorized = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(CONTAINER_TOKEN);
+    if !authorized {
+        return (StatusCode::FORBIDDEN, "bad token").into_response();
+    }
+    state.lock().expect("lock").credential_fetches += 1;
+    json_response(json!({
+        "AccessKeyId": ACCESS_KEY_ID,
+        "SecretAccessKey": SECRET_ACCESS_KEY,
+        "Token": SESSION_TOKEN,
+        "Expiration": "2099-01-01T00:00:00Z",
+    }))
 }
 
 fn json_response(body: Value) -> Response {

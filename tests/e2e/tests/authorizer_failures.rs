@@ -338,7 +338,11 @@ async fn secret_fault_denies_fast_then_heals(source: (&str, &str), fault: Option
     }
     tokio::time::sleep(SECRET_RETRY).await;
     assert_allowed(&f, &token, &format!("{what}, healed")).await;
-    assert!(fake.signed_calls() >= 1, "signed with the session token");
+    assert!(
+        !fake.verified_regions().is_empty() && fake.refusals().is_empty(),
+        "signed correctly, with the session token: {:?}",
+        fake.refusals()
+    );
 }
 
 #[tokio::test]
@@ -368,5 +372,111 @@ async fn a_secret_store_that_is_up_serves_the_secret_once() {
         assert_allowed(&f, &token, "ssm").await;
     }
     assert_eq!(fake.calls(), vec!["AmazonSSM.GetParameter".to_owned()]);
-    assert_eq!(fake.signed_calls(), 1);
+    assert_eq!(
+        fake.verified_regions(),
+        ["us-east-1"],
+        "{:?}",
+        fake.refusals()
+    );
+}
+
+// The AWS calls themselves (aws-call, not the AWS SDK): region, credentials, signatures.
+
+#[tokio::test]
+async fn a_secret_arn_is_read_from_the_region_it_names() {
+    let fake = AwsFake::start(SECRET).await;
+    let iss = "https://hs.example.test/auth/v1";
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf";
+    // The function runs in us-east-1 (the harness's AWS_REGION); the secret lives elsewhere.
+    let f = secret_process(&fake, iss, ("JWT_SECRET_ARN", arn)).await;
+    let token = connect(&TestKey::hs256(SECRET).token(None, &claims(iss)));
+    assert_allowed(&f, &token, "cross-region secret").await;
+    assert_eq!(
+        fake.verified_regions(),
+        ["eu-west-1"],
+        "{:?}",
+        fake.refusals()
+    );
+}
+
+#[tokio::test]
+async fn container_credentials_are_used_when_the_environment_has_none() {
+    let fake = AwsFake::start(SECRET).await;
+    let iss = "https://hs.example.test/auth/v1";
+    let env = fake.container_env();
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend([("JWT_ISSUER", iss), ("JWT_SECRET_PARAMETER", "/jwt/secret")]);
+    let f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let token = connect(&TestKey::hs256(SECRET).token(None, &claims(iss)));
+    assert_allowed(&f, &token, "container credentials").await;
+    assert_eq!(fake.credential_fetches(), 1);
+    assert_eq!(
+        fake.verified_regions(),
+        ["us-east-1"],
+        "{:?}",
+        fake.refusals()
+    );
+}
+
+#[tokio::test]
+async fn a_signature_aws_would_refuse_denies_and_logs_the_reason() {
+    let fake = AwsFake::start(SECRET).await;
+    let iss = "https://hs.example.test/auth/v1";
+    let mut env = fake.env();
+    for (name, value) in &mut env {
+        if *name == "AWS_SECRET_ACCESS_KEY" {
+            *value = "not-the-key-the-fake-expects/0123456789abcdefghijk".to_owned();
+        }
+    }
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend([("JWT_ISSUER", iss), ("JWT_SECRET_ARN", ARN)]);
+    let mut f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let token = connect(&TestKey::hs256(SECRET).token(None, &claims(iss)));
+    assert_fast_deny(&mut f, &token, "secret_unavailable", "bad signature").await;
+    assert!(
+        !fake.refusals().is_empty(),
+        "the fake's verifier refused it"
+    );
+    let logs = f.logs().join("\n");
+    assert!(
+        logs.contains("InvalidSignatureException") && logs.contains("HTTP 403"),
+        "the AWS error code reaches the log:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn no_credentials_stop_the_cold_start_naming_the_variable() {
+    let iss = "https://hs.example.test/auth/v1";
+    let vars = [("JWT_ISSUER", iss), ("JWT_SECRET_ARN", ARN)];
+    let mut f = LambdaProcess::spawn(&binary("authorizer"), &vars).await;
+    f.wait_exit(Duration::from_secs(10)).await;
+    let logs = f.logs().join("\n");
+    assert!(
+        logs.contains("AWS_ACCESS_KEY_ID:") && logs.contains("export-credentials"),
+        "a message naming the variable and the local fix:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn the_configuration_document_is_read_from_ssm() {
+    let iss = "https://hs.example.test/auth/v1";
+    let document = json!({
+        "issuers": [{"issuer": iss, "profile": "supabase", "secret": {"value": SECRET}}],
+        "tokenPrefixes": ["Bearer "],
+    })
+    .to_string();
+    let fake = AwsFake::start(&document).await;
+    let env = fake.env();
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.push(("AUTHORIZER_CONFIG_PARAMETER", "/authorizer/config"));
+    let f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let jwt = TestKey::hs256(SECRET).token(None, &claims(iss));
+    assert_allowed(&f, &connect(&format!("Bearer {jwt}")), "document from SSM").await;
+    assert_eq!(fake.calls(), vec!["AmazonSSM.GetParameter".to_owned()]);
+    assert_eq!(
+        fake.verified_regions(),
+        ["us-east-1"],
+        "{:?}",
+        fake.refusals()
+    );
 }

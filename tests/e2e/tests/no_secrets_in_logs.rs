@@ -3,11 +3,14 @@
 //! a shared secret from Secrets Manager or SSM that is first unavailable and then
 //! recovers, a JWKS endpoint that fails at init and later resets connections — must not
 //! contain any token, token segment or signature, the HS256 secret, or the AWS
-//! credentials (secret key, session token, and the access key id too).
+//! credentials (secret key, session token, and the access key id too, whether from the
+//! environment or a container credentials endpoint, and that endpoint's token).
 
 use std::time::Duration;
 
-use e2e::aws_fake::{ACCESS_KEY_ID, AwsFake, AwsMode, SECRET_ACCESS_KEY, SESSION_TOKEN};
+use e2e::aws_fake::{
+    ACCESS_KEY_ID, AwsFake, AwsMode, CONTAINER_TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN,
+};
 use e2e::binaries::binary;
 use e2e::events::{connect, graphql, user_claims as claims};
 use e2e::idp::{JwksServer, Mode, TestKey, mint_raw, now};
@@ -42,6 +45,7 @@ fn assert_no_leaks(logs: &str, tokens: &[String]) {
         ("secret access key", SECRET_ACCESS_KEY),
         ("session token", SESSION_TOKEN),
         ("access key id", ACCESS_KEY_ID),
+        ("container credentials token", CONTAINER_TOKEN),
     ] {
         assert!(!logs.contains(value), "{name} found in the logs");
     }
@@ -138,7 +142,8 @@ async fn trace_json_logs_carry_no_token_secret_or_credential() {
 async fn trace_text_logs_with_an_ssm_secret_carry_no_token_secret_or_credential() {
     let fake = AwsFake::start(SECRET).await;
     fake.close().await;
-    let fake_env = fake.env();
+    // Credentials from a container endpoint this time (the JSON test uses the environment).
+    let fake_env = fake.container_env();
     let mut env: Vec<(&str, &str)> = fake_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend([
         ("AWS_LAMBDA_LOG_FORMAT", "Text"),

@@ -88,6 +88,8 @@ pub enum Refusal {
     Service {
         /// What the scope says.
         signed: String,
+        /// The service this verifier expected.
+        expected: String,
     },
     /// Signed for another region.
     Region {
@@ -136,10 +138,13 @@ impl std::fmt::Display for Refusal {
                  the credentials given to local-events (--iam-access-key-id / LOCAL_EVENTS_IAM_ACCESS_KEY_ID; \
                  dev/local.env sets both sides)",
             ),
-            Self::Service { signed } => write!(
+            Self::Service { signed, expected } if expected == SERVICE => write!(
                 f,
                 "signed for service '{signed}', expected '{SERVICE}': AppSync Events requests are signed with the signing name 'appsync'"
             ),
+            Self::Service { signed, expected } => {
+                write!(f, "signed for service '{signed}', expected '{expected}'")
+            }
             Self::Region { signed, expected } => write!(
                 f,
                 "signed for region {signed}, this endpoint is {expected}: the signer's region (AWS_REGION / EVENTS_REGION) must be the API's region"
@@ -170,10 +175,23 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Verifies a SigV4-signed request against `credentials` for `region`, at time `now`.
+/// Verifies a SigV4-signed AppSync request against `credentials` for `region`, at `now`.
 pub fn verify(
     parts: &RequestParts<'_>,
     credentials: &DevCredentials,
+    region: &str,
+    now: SystemTime,
+) -> Result<Verified, Refusal> {
+    verify_for(parts, credentials, SERVICE, region, now)
+}
+
+/// Verifies a request signed for another service's signing name (`secretsmanager`,
+/// `ssm`, …): the same checks as [`verify`]. The end-to-end tests' fake AWS JSON APIs use
+/// it to check the authorizer's signed calls independently of the signer.
+pub fn verify_for(
+    parts: &RequestParts<'_>,
+    credentials: &DevCredentials,
+    service: &str,
     region: &str,
     now: SystemTime,
 ) -> Result<Verified, Refusal> {
@@ -181,9 +199,10 @@ pub fn verify(
         .header("authorization")
         .ok_or_else(|| Refusal::Malformed("no Authorization header".into()))?;
     let auth = Authorization::parse(header)?;
-    if auth.service != SERVICE {
+    if auth.service != service {
         return Err(Refusal::Service {
             signed: auth.service,
+            expected: service.to_owned(),
         });
     }
     if auth.region != region {
