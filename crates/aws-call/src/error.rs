@@ -90,7 +90,8 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         return "timed out".to_owned();
     }
     if error.is_connect() {
-        return "connection failed".to_owned();
+        // The root cause says which: refused, unreachable, or an untrusted certificate.
+        return format!("connection failed: {}", root_cause(error));
     }
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -100,4 +101,13 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// The innermost error of `error`'s source chain.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }

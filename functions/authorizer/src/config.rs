@@ -20,6 +20,7 @@
 
 use std::time::Duration;
 
+use jwt_authz::fetch::{FetchLimits, HttpFetcher};
 use jwt_authz::jwks::JwksPolicy;
 use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef};
 
@@ -110,6 +111,18 @@ impl Loaded {
         };
         invalid(variable, message)
     }
+}
+
+/// The HTTP client for key sets and AWS calls: the compiled-in Mozilla roots, plus the PEM
+/// bundle at `EXTRA_CA_CERTS` when set (a private CA in front of an identity provider).
+pub fn http_fetcher(env: &dyn Fn(&str) -> Option<String>) -> Result<HttpFetcher, ConfigError> {
+    let extra = match env("EXTRA_CA_CERTS") {
+        Some(path) => std::fs::read(&path)
+            .map_err(|e| invalid("EXTRA_CA_CERTS", format!("cannot read {path:?}: {e}")))?,
+        None => Vec::new(),
+    };
+    HttpFetcher::with_extra_roots(FetchLimits::default(), &extra)
+        .map_err(|e| invalid("EXTRA_CA_CERTS", e.to_string()))
 }
 
 /// The AWS client for this environment, over `http`. Missing credentials stop the cold

@@ -14,7 +14,6 @@ mod secrets;
 use std::sync::Arc;
 
 use jwt_authz::Authorizer;
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
 use jwt_authz::issuer::Dependencies;
 use lambda_runtime::{Error, service_fn};
 
@@ -38,7 +37,13 @@ async fn run() -> Result<(), Error> {
     logging::init();
 
     // One HTTP client for key sets and AWS calls: TLS roots are loaded once.
-    let fetcher = HttpFetcher::new(FetchLimits::default())?;
+    let fetcher = match config::http_fetcher(&config::process_env) {
+        Ok(fetcher) => fetcher,
+        Err(error) => {
+            tracing::error!(%error, "invalid authorizer configuration");
+            return Err(error.into());
+        }
+    };
     let loaded = match config::load(&config::process_env, fetcher.http_client()).await {
         Ok(loaded) => loaded,
         Err(error) => {

@@ -12,6 +12,7 @@
 //! - [`invoke_api`]: a Lambda Invoke API forwarding to a [`runtime::LambdaProcess`], so
 //!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
+//! - [`tls_front`]: HTTPS in front of a loopback server, from a private CA.
 
 pub mod aws_fake;
 pub mod binaries;
@@ -19,3 +20,4 @@ pub mod events;
 pub mod idp;
 pub mod invoke_api;
 pub mod runtime;
+pub mod tls_front;

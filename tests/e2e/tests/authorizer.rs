@@ -346,6 +346,21 @@ async fn bad_configuration_stops_the_cold_start_naming_the_variable() {
             ],
             "AUTH_CACHE_TTL_SECONDS",
         ),
+        (
+            vec![
+                ("JWT_ISSUER", "https://x.example.com"),
+                ("EXTRA_CA_CERTS", "/nonexistent/ca.pem"),
+            ],
+            "EXTRA_CA_CERTS",
+        ),
+        (
+            vec![
+                ("JWT_ISSUER", "https://x.example.com"),
+                // A file that exists but holds no PEM certificate.
+                ("EXTRA_CA_CERTS", env!("CARGO_MANIFEST_PATH")),
+            ],
+            "EXTRA_CA_CERTS",
+        ),
     ] {
         let mut f = LambdaProcess::spawn(&binary("authorizer"), &env).await;
         f.wait_exit(Duration::from_secs(10)).await;

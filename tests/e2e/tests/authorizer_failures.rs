@@ -16,6 +16,7 @@ use e2e::binaries::binary;
 use e2e::events::{connect, reasons, user_claims as claims};
 use e2e::idp::{JwksServer, Mode, TestKey};
 use e2e::runtime::{LambdaProcess, Outcome};
+use e2e::tls_front::TlsFront;
 use serde_json::{Value, json};
 
 /// The failure backoff of the key cache (2 s) plus a margin.
@@ -378,6 +379,41 @@ async fn a_secret_store_that_is_up_serves_the_secret_once() {
         "{:?}",
         fake.refusals()
     );
+}
+
+// HTTPS trust: compiled-in public roots, plus EXTRA_CA_CERTS.
+
+#[tokio::test]
+async fn a_jwks_behind_a_private_ca_is_trusted_only_through_extra_ca_certs() {
+    let key = TestKey::es256();
+    let server = JwksServer::start(vec![key.jwk("es")]).await;
+    let target = server
+        .base()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let front = TlsFront::start(target).await;
+    let iss = format!("{}/auth/v1", front.base());
+    let jwks = format!("{}/jwks.json", front.base());
+    let token = connect(&key.token(Some("es"), &claims(&iss)));
+    let env = [
+        ("JWT_ISSUER", iss.as_str()),
+        ("JWT_JWKS_URL", jwks.as_str()),
+    ];
+
+    let mut untrusting = LambdaProcess::start(&binary("authorizer"), &env).await;
+    assert_fast_deny(&mut untrusting, &token, "keys_unavailable", "private CA").await;
+    let logs = untrusting.logs().join("\n");
+    assert!(
+        logs.contains("UnknownIssuer"),
+        "the log says the certificate's issuer is not trusted:\n{logs}"
+    );
+
+    let ca = front.ca_path().to_str().expect("utf-8 path");
+    let mut trusting_env = env.to_vec();
+    trusting_env.push(("EXTRA_CA_CERTS", ca));
+    let trusting = LambdaProcess::start(&binary("authorizer"), &trusting_env).await;
+    assert_allowed(&trusting, &token, "private CA in EXTRA_CA_CERTS").await;
 }
 
 // The AWS calls themselves (aws-call, not the AWS SDK): region, credentials, signatures.
