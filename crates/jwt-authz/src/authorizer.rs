@@ -35,6 +35,17 @@ pub enum Response {
     Graphql(GraphqlAuthorizerResponse),
 }
 
+/// Serialized as the inner response (no variant tag): handlers can return it directly, and
+/// the runtime writes the JSON without an intermediate [`Value`] tree.
+impl serde::Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Events(r) => r.serialize(serializer),
+            Self::Graphql(r) => r.serialize(serializer),
+        }
+    }
+}
+
 impl Response {
     /// The response as JSON.
     pub fn to_value(&self) -> Value {

@@ -3,7 +3,7 @@
 //! The event is taken as raw JSON so that anything AppSync (or anyone else) sends gets an
 //! answer: what cannot be understood is denied, never turned into an invocation error.
 
-use jwt_authz::Authorizer;
+use jwt_authz::{Authorizer, Response};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 
@@ -11,7 +11,7 @@ use serde_json::Value;
 const MAX_LOGGED_CHANNEL: usize = 256;
 
 /// Decides on `event` and logs the decision (never the token).
-pub async fn handle(authorizer: &Authorizer, event: LambdaEvent<Value>) -> Result<Value, Error> {
+pub async fn handle(authorizer: &Authorizer, event: LambdaEvent<Value>) -> Result<Response, Error> {
     let decision = authorizer.authorize(&event.payload).await;
     let context = event.payload.get("requestContext");
     let field = |name: &str| context.and_then(|c| c.get(name)).and_then(Value::as_str);
@@ -42,7 +42,8 @@ pub async fn handle(authorizer: &Authorizer, event: LambdaEvent<Value>) -> Resul
             "authorization decision"
         );
     }
-    Ok(decision.response.to_value())
+    // Serialized straight to the response body (no intermediate JSON tree).
+    Ok(decision.response)
 }
 
 fn truncate(s: &str, max: usize) -> &str {

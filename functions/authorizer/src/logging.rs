@@ -28,7 +28,14 @@ pub fn init() {
         .without_time()
         .with_env_filter(filter);
     if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        collector.json().init();
+        // lambda_runtime opens a span per invocation; serializing it into every line cost
+        // about 1 % of a warm invocation (BENCHMARKS.md) and repeated the request id the
+        // decision line already carries.
+        collector
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init();
     } else {
         collector.init();
     }
