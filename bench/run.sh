@@ -82,12 +82,14 @@ run_process() {
 
   say "building the release authorizer"
   cargo build --release -p authorizer --bin authorizer
-  if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux'; then
-    say "aarch64 target installed: building it for the size figure"
-    cargo build --release -p authorizer --bin authorizer --target aarch64-unknown-linux-gnu \
-      && say "arm64 binary: $(stat -c %s target/aarch64-unknown-linux-gnu/release/authorizer) bytes"
+  # arm64 needs the rustup target and a cross linker: cargo lambda brings one (zig).
+  if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux' \
+    && command -v cargo-lambda >/dev/null; then
+    say "building arm64 with cargo lambda (zig) for the size figure"
+    cargo lambda build --release --arm64 --bin authorizer \
+      && say "arm64 binary: $(stat -c %s target/lambda/authorizer/bootstrap) bytes (target/lambda/authorizer/bootstrap)"
   else
-    say "arm64 size not measured: the aarch64-unknown-linux-gnu target is not installed"
+    say "arm64 size not measured: needs the aarch64-unknown-linux-gnu rustup target and cargo-lambda"
   fi
 
   busy_check

@@ -306,11 +306,15 @@ async fn concurrent_invocations_on_an_empty_cache_share_one_fetch() {
     );
 }
 
-async fn secret_process(fake: &AwsFake, iss: &str, source: (&str, &str)) -> LambdaProcess {
-    let env = fake.env();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.extend([("JWT_ISSUER", iss), source]);
+/// Starts the authorizer with `aws` (the fake's variables) plus `extra`.
+async fn start_with(aws: &[(&'static str, String)], extra: &[(&str, &str)]) -> LambdaProcess {
+    let mut vars: Vec<(&str, &str)> = aws.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend_from_slice(extra);
     LambdaProcess::start(&binary("authorizer"), &vars).await
+}
+
+async fn secret_process(fake: &AwsFake, iss: &str, source: (&str, &str)) -> LambdaProcess {
+    start_with(&fake.env(), &[("JWT_ISSUER", iss), source]).await
 }
 
 /// A secret store that fails at init: deny fast with `secret_unavailable` and a clear log
@@ -439,10 +443,8 @@ async fn a_secret_arn_is_read_from_the_region_it_names() {
 async fn container_credentials_are_used_when_the_environment_has_none() {
     let fake = AwsFake::start(SECRET).await;
     let iss = "https://hs.example.test/auth/v1";
-    let env = fake.container_env();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.extend([("JWT_ISSUER", iss), ("JWT_SECRET_PARAMETER", "/jwt/secret")]);
-    let f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let source = [("JWT_ISSUER", iss), ("JWT_SECRET_PARAMETER", "/jwt/secret")];
+    let f = start_with(&fake.container_env(), &source).await;
     let token = connect(&TestKey::hs256(SECRET).token(None, &claims(iss)));
     assert_allowed(&f, &token, "container credentials").await;
     assert_eq!(fake.credential_fetches(), 1);
@@ -464,9 +466,7 @@ async fn a_signature_aws_would_refuse_denies_and_logs_the_reason() {
             *value = "not-the-key-the-fake-expects/0123456789abcdefghijk".to_owned();
         }
     }
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.extend([("JWT_ISSUER", iss), ("JWT_SECRET_ARN", ARN)]);
-    let mut f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let mut f = start_with(&env, &[("JWT_ISSUER", iss), ("JWT_SECRET_ARN", ARN)]).await;
     let token = connect(&TestKey::hs256(SECRET).token(None, &claims(iss)));
     assert_fast_deny(&mut f, &token, "secret_unavailable", "bad signature").await;
     assert!(
@@ -502,10 +502,8 @@ async fn the_configuration_document_is_read_from_ssm() {
     })
     .to_string();
     let fake = AwsFake::start(&document).await;
-    let env = fake.env();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.push(("AUTHORIZER_CONFIG_PARAMETER", "/authorizer/config"));
-    let f = LambdaProcess::start(&binary("authorizer"), &vars).await;
+    let parameter = [("AUTHORIZER_CONFIG_PARAMETER", "/authorizer/config")];
+    let f = start_with(&fake.env(), &parameter).await;
     let jwt = TestKey::hs256(SECRET).token(None, &claims(iss));
     assert_allowed(&f, &connect(&format!("Bearer {jwt}")), "document from SSM").await;
     assert_eq!(fake.calls(), vec!["AmazonSSM.GetParameter".to_owned()]);
