@@ -89,18 +89,23 @@ fn strip_bearer(token: &str) -> Option<&str> {
 /// Whether `token` is three non-empty dot-separated segments of the base64url alphabet
 /// (no padding).
 pub fn is_compact_jws(token: &str) -> bool {
-    let mut segments = 0;
-    for segment in token.split('.') {
-        segments += 1;
-        if segments > 3 || segment.is_empty() || !segment.bytes().all(is_base64url_byte) {
-            return false;
-        }
-    }
-    segments == 3
+    // One pass over every byte with no early exit, which the compiler vectorizes: a
+    // byte-at-a-time check with early exits cost ≈ 10 instructions per byte, ≈ 3 % of an
+    // RS256 verification (BENCHMARKS.md). The dots are then found with memchr.
+    let alphabet = token
+        .bytes()
+        .fold(true, |ok, b| ok & (is_base64url_byte(b) | (b == b'.')));
+    let mut segments = token.split('.');
+    let non_empty = |s: Option<&str>| s.is_some_and(|s| !s.is_empty());
+    alphabet
+        && non_empty(segments.next())
+        && non_empty(segments.next())
+        && non_empty(segments.next())
+        && segments.next().is_none()
 }
 
 fn is_base64url_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_')
 }
 
 #[cfg(test)]

@@ -66,14 +66,16 @@ fn apply(token: &str, mutation: &Mutation) -> String {
     let mut chars: Vec<char> = token.chars().collect();
     let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
     match *mutation {
-        Mutation::Replace(i, c) => {
+        // An earlier mutation may have emptied the token: nothing to replace or delete.
+        Mutation::Replace(i, c) if !chars.is_empty() => {
             let i = at(i, chars.len());
             chars[i] = c;
         }
         Mutation::Insert(i, c) => chars.insert(at(i, chars.len() + 1), c),
-        Mutation::Delete(i) => {
+        Mutation::Delete(i) if !chars.is_empty() => {
             chars.remove(at(i, chars.len()));
         }
+        Mutation::Replace(..) | Mutation::Delete(_) => {}
         Mutation::Truncate(i) => chars.truncate(at(i, chars.len())),
         Mutation::SwapSegments(a, b) => {
             let mut segments: Vec<&str> = token.split('.').collect();
