@@ -80,6 +80,63 @@ impl AuthorizerRequest {
         }
     }
 
+    /// [`from_value`](Self::from_value) for the event's JSON text, without building a
+    /// [`Value`] tree first: a cheap pass that skips every value but `requestContext`'s
+    /// keys picks the flavour, then one typed pass reads the request. Same flavour rules;
+    /// stricter only in that a repeated top-level member (two `authorizationToken`s) is
+    /// refused rather than "last one wins".
+    ///
+    /// # Errors
+    /// As [`from_value`](Self::from_value); text that is not JSON is
+    /// [`RequestError::Malformed`].
+    pub fn from_json(json: &str) -> Result<Self, RequestError> {
+        use serde::Deserialize;
+        use serde::de::IgnoredAny;
+
+        fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+            IgnoredAny::deserialize(deserializer).map(|_| true)
+        }
+        #[derive(Deserialize)]
+        struct ContextKeys {
+            #[serde(default, deserialize_with = "present")]
+            operation: bool,
+            #[serde(default, rename = "queryString", deserialize_with = "present")]
+            query_string: bool,
+        }
+        #[derive(Deserialize)]
+        struct Probe {
+            #[serde(default, rename = "requestContext")]
+            request_context: Option<ContextKeys>,
+        }
+
+        if !json.trim_start().starts_with('{') {
+            return Err(if serde_json::from_str::<IgnoredAny>(json).is_ok() {
+                RequestError::NotAnObject
+            } else {
+                RequestError::Malformed("not JSON".to_owned())
+            });
+        }
+        let malformed = |e: serde_json::Error| RequestError::Malformed(e.to_string());
+        let context = match serde_json::from_str::<Probe>(json) {
+            Ok(probe) => probe.request_context,
+            Err(e) if e.is_syntax() || e.is_eof() => return Err(malformed(e)),
+            // A `requestContext` that is not an object.
+            Err(_) => None,
+        }
+        .ok_or(RequestError::MissingRequestContext)?;
+        if context.operation {
+            serde_json::from_str(json)
+                .map(Self::Events)
+                .map_err(malformed)
+        } else if context.query_string {
+            serde_json::from_str(json)
+                .map(Self::Graphql)
+                .map_err(malformed)
+        } else {
+            Err(RequestError::UnknownFlavour)
+        }
+    }
+
     /// The raw `authorizationToken` of either flavour (empty when absent).
     pub fn authorization_token(&self) -> &str {
         match self {
@@ -148,6 +205,68 @@ mod tests {
         );
         assert!(matches!(
             AuthorizerRequest::from_value(&json!({"requestContext": {"operation": 5}})),
+            Err(RequestError::Malformed(_))
+        ));
+    }
+
+    /// `from_json` must decide exactly as `from_value` (the path it replaces in the
+    /// function): every sample event of the repository, and the edge cases above.
+    #[test]
+    fn from_json_agrees_with_from_value() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/authorizer");
+        let mut events: Vec<String> = std::fs::read_dir(dir)
+            .expect("sample events")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| {
+                path.extension().is_some_and(|e| e == "json")
+                    && !path.to_string_lossy().ends_with(".expected.json")
+            })
+            .map(|path| std::fs::read_to_string(path).expect("readable"))
+            .collect();
+        assert!(events.len() >= 5, "samples found: {}", events.len());
+        events.extend(
+            [
+                "[1]",
+                "\"text\"",
+                "null",
+                "{}",
+                r#"{"requestContext": null}"#,
+                r#"{"requestContext": 5}"#,
+                r#"{"requestContext": {"apiId": "x"}}"#,
+                r#"{"requestContext": {"operation": 5}}"#,
+                r#"{"requestContext": {"operation": null}}"#,
+                r#"{"requestContext": {"queryString": null, "operationName": null}}"#,
+                r#"{"authorizationToken": 7, "requestContext": {"operation": "EVENT_CONNECT"}}"#,
+                r#"  {"authorizationToken": "t", "requestContext": {"operation": "EVENT_PUBLISH", "channel": "/a/b"}, "extra": [1, {"x": null}]}"#,
+            ]
+            .map(str::to_owned),
+        );
+        for event in &events {
+            let value: Value = serde_json::from_str(event).expect("valid JSON");
+            let by_value = AuthorizerRequest::from_value(&value);
+            let by_text = AuthorizerRequest::from_json(event);
+            match (&by_value, &by_text) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{event}"),
+                (Err(a), Err(b)) => assert_eq!(
+                    std::mem::discriminant(a),
+                    std::mem::discriminant(b),
+                    "{event}: {a} / {b}"
+                ),
+                _ => panic!("{event}: {by_value:?} vs {by_text:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn from_json_refuses_a_repeated_token() {
+        let event = r#"{"authorizationToken": "a", "authorizationToken": "b",
+                        "requestContext": {"operation": "EVENT_CONNECT"}}"#;
+        assert!(matches!(
+            AuthorizerRequest::from_json(event),
+            Err(RequestError::Malformed(_))
+        ));
+        assert!(matches!(
+            AuthorizerRequest::from_json("{not json"),
             Err(RequestError::Malformed(_))
         ));
     }

@@ -136,23 +136,35 @@ impl Authorizer {
 
     /// Decides on any incoming event; never fails: what cannot be understood is denied.
     pub async fn authorize(&self, event: &Value) -> Decision<'_> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        self.authorize_at(event, now).await
+        self.authorize_at(event, Self::now()).await
     }
 
     /// [`authorize`](Self::authorize) at a given time (seconds since the epoch).
     pub async fn authorize_at(&self, event: &Value, now: u64) -> Decision<'_> {
+        let request = AuthorizerRequest::from_value(event).ok();
+        self.decide(request.as_ref(), now).await
+    }
+
+    /// Decides on a request already read (e.g. with [`AuthorizerRequest::from_json`],
+    /// which skips the intermediate JSON tree); `None` is an event that could not be
+    /// understood, denied as `bad_request`. `now` is seconds since the epoch.
+    pub async fn decide(&self, request: Option<&AuthorizerRequest>, now: u64) -> Decision<'_> {
         let started = Instant::now();
-        let mut decision = match AuthorizerRequest::from_value(event) {
-            Ok(AuthorizerRequest::Events(request)) => self.events(&request, now).await,
-            Ok(AuthorizerRequest::Graphql(request)) => self.graphql(&request, now).await,
-            Err(_) => deny_events(Denial::BadRequest, None),
+        let mut decision = match request {
+            Some(AuthorizerRequest::Events(request)) => self.events(request, now).await,
+            Some(AuthorizerRequest::Graphql(request)) => self.graphql(request, now).await,
+            None => deny_events(Denial::BadRequest, None),
         };
         decision.elapsed = started.elapsed();
         decision
+    }
+
+    /// Seconds since the epoch, as [`authorize`](Self::authorize) reads the clock.
+    pub fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 
     /// Decides on an Events request.

@@ -1,30 +1,40 @@
 //! One invocation: decide, log one structured line, answer.
 //!
-//! The event is taken as raw JSON so that anything AppSync (or anyone else) sends gets an
-//! answer: what cannot be understood is denied, never turned into an invocation error.
+//! The event is taken as raw JSON text and read straight into the typed request
+//! ([`AuthorizerRequest::from_json`]), without an intermediate `serde_json::Value` tree:
+//! anything AppSync (or anyone else) sends still gets an answer — what cannot be
+//! understood is denied, never turned into an invocation error.
 
+use appsync_types::AuthorizerRequest;
 use jwt_authz::{Authorizer, Response};
 use lambda_runtime::{Error, LambdaEvent};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The longest channel text copied into a log line.
 const MAX_LOGGED_CHANNEL: usize = 256;
 
 /// Decides on `event` and logs the decision (never the token).
-pub async fn handle(authorizer: &Authorizer, event: LambdaEvent<Value>) -> Result<Response, Error> {
-    let decision = authorizer.authorize(&event.payload).await;
-    let context = event.payload.get("requestContext");
-    let field = |name: &str| context.and_then(|c| c.get(name)).and_then(Value::as_str);
-    let flavour = match context {
-        Some(c) if c.get("operation").is_some() => "events",
-        Some(c) if c.get("queryString").is_some() => "graphql",
-        _ => "unknown",
+pub async fn handle(
+    authorizer: &Authorizer,
+    event: LambdaEvent<Box<RawValue>>,
+) -> Result<Response, Error> {
+    let request = AuthorizerRequest::from_json(event.payload.get()).ok();
+    let decision = authorizer.decide(request.as_ref(), Authorizer::now()).await;
+    let (flavour, operation, channel) = match &request {
+        Some(AuthorizerRequest::Events(r)) => (
+            "events",
+            r.request_context.operation.as_str(),
+            r.request_context.channel.as_deref().unwrap_or(""),
+        ),
+        Some(AuthorizerRequest::Graphql(r)) => (
+            "graphql",
+            r.request_context.operation_name.as_deref().unwrap_or(""),
+            "",
+        ),
+        None => ("unknown", "", ""),
     };
-    let operation = field("operation").or(field("operationName")).unwrap_or("");
-    let channel = field("channel")
-        .map(|c| truncate(c, MAX_LOGGED_CHANNEL))
-        .unwrap_or("");
-    let appsync_request_id = field("requestId").unwrap_or("");
+    let channel = truncate(channel, MAX_LOGGED_CHANNEL);
+    let appsync_request_id = request.as_ref().map_or("", AuthorizerRequest::request_id);
     let allowed = decision.response.is_authorized();
     let ttl = decision.response.ttl().unwrap_or(0);
     let micros = decision.elapsed.as_micros() as u64;
@@ -63,7 +73,7 @@ mod tests {
 
     #[test]
     fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate("abc", 5), "abc");
         assert_eq!(truncate("ääb", 3), "ä");
+        assert_eq!(truncate("abc", 5), "abc");
     }
 }
