@@ -153,6 +153,8 @@ pub async fn load(
         .into_iter()
         .filter(|v| env(v).is_some())
         .collect();
+    // Built at most once: for the SSM document and/or a secret in Secrets Manager or SSM.
+    let mut aws: Option<aws_call::Client> = None;
     let (mut config, source) = match documents.as_slice() {
         [] => (from_flat(env)?, "environment"),
         [source] => {
@@ -171,7 +173,7 @@ pub async fn load(
                 }
                 _ => {
                     let name = env(source).unwrap_or_default();
-                    aws_client(env, http)?
+                    aws.insert(aws_client(env, http)?)
                         .get_parameter(&name)
                         .await
                         .map_err(|e| invalid(*source, e.to_string()))?
@@ -198,10 +200,10 @@ pub async fn load(
             Some(SecretRef::SecretsManagerArn(_) | SecretRef::Parameter(_))
         )
     });
-    let aws = if needs_aws {
-        Some(aws_client(env, http)?)
-    } else {
-        None
+    let aws = match aws {
+        Some(client) if needs_aws => Some(client),
+        None if needs_aws => Some(aws_client(env, http)?),
+        _ => None,
     };
     Ok(Loaded {
         config,
