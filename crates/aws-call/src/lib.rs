@@ -29,4 +29,4 @@ pub use client::Client;
 pub use credentials::CredentialSource;
 pub use endpoint::{Endpoint, Service, Settings};
 pub use error::Error;
-pub use sign::{Signable, sign_headers};
+pub use sign::{Signable, host_header, sign_headers};

@@ -14,6 +14,18 @@ use http::{HeaderName, HeaderValue};
 
 use crate::Error;
 
+/// The `Host` header a signed request must carry and send: the URL's host, plus `:port`
+/// when the port is not the scheme's default (`Url::port` is `None` then). `None` when the
+/// URL has no host.
+#[must_use]
+pub fn host_header(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
 /// A request to sign: everything but the credentials, region and time.
 #[derive(Debug, Clone, Copy)]
 pub struct Signable<'a> {
@@ -259,6 +271,24 @@ mod tests {
         assert_ne!(sign_with("other.example.com", BODY, "us-east-1"), auth);
         let other_region = sign_with(HOST, BODY, "eu-west-1").expect("signed");
         assert!(other_region.contains("/eu-west-1/appsync/aws4_request"));
+    }
+
+    #[test]
+    fn the_host_header_keeps_a_non_default_port() {
+        let host = |u: &str| host_header(&url::Url::parse(u).expect("url"));
+        assert_eq!(
+            host("http://127.0.0.1:4566/").as_deref(),
+            Some("127.0.0.1:4566")
+        );
+        assert_eq!(
+            host("https://ssm.us-east-1.amazonaws.com:443/").as_deref(),
+            Some("ssm.us-east-1.amazonaws.com")
+        );
+        assert_eq!(
+            host("http://[::1]:9000/event").as_deref(),
+            Some("[::1]:9000")
+        );
+        assert_eq!(host("data:text/plain,x"), None);
     }
 
     #[test]

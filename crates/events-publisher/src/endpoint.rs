@@ -75,7 +75,7 @@ impl Endpoint {
                 )));
             }
         }
-        let host_header = host_header(&url).ok_or_else(|| invalid("it has no host"))?;
+        let host_header = aws_call::host_header(&url).ok_or_else(|| invalid("it has no host"))?;
         Ok(Self { url, host_header })
     }
 
@@ -101,15 +101,6 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.url.as_str())
     }
-}
-
-fn host_header(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    // `Url::port` is `None` when the port is the scheme's default.
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    })
 }
 
 fn is_loopback(host: &Host<&str>) -> bool {

@@ -21,7 +21,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use local_events::sigv4::{DevCredentials, RequestParts, verify_for};
+use local_events::sigv4::{Authorization, DevCredentials, RequestParts, verify_for};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -244,12 +244,9 @@ fn verify(target: &str, headers: &HeaderMap, body: &[u8]) -> Result<String, Stri
         secret_access_key: SECRET_ACCESS_KEY.to_owned(),
     };
     // The scope's region is taken as given and recorded; tests assert which one was used.
-    let region = parts
-        .header("authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(2))
-        .unwrap_or("")
-        .to_owned();
+    let region = Authorization::parse(parts.header("authorization").unwrap_or(""))
+        .map(|auth| auth.region)
+        .map_err(|refusal| refusal.to_string())?;
     verify_for(
         &parts,
         &credentials,
