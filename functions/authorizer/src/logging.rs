@@ -12,8 +12,8 @@ use subscriber::filter::{Directive, EnvFilter, LevelFilter};
 /// The lambda_runtime target that logs raw events at TRACE.
 const RAW_EVENT_TARGET: &str = "lambda_runtime::layers::api_response=debug";
 
-/// Installs the global subscriber.
-pub fn init() {
+/// Installs the global subscriber. Returns whether lines are JSON (`AWS_LAMBDA_LOG_FORMAT`).
+pub fn init() -> bool {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG"));
     let level =
         LevelFilter::from_str(level.as_deref().unwrap_or("INFO")).unwrap_or(LevelFilter::INFO);
@@ -27,7 +27,8 @@ pub fn init() {
         .with_target(false)
         .without_time()
         .with_env_filter(filter);
-    if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
         // lambda_runtime opens a span per invocation; serializing it into every line cost
         // about 1 % of a warm invocation (BENCHMARKS.md) and repeated the request id the
         // decision line already carries.
@@ -39,4 +40,5 @@ pub fn init() {
     } else {
         collector.init();
     }
+    json
 }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use jwt_authz::Authorizer;
 use jwt_authz::issuer::Dependencies;
-use lambda_runtime::{Error, service_fn};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{Error, Runtime, service_fn};
 
 fn main() -> Result<(), Error> {
     // One thread unless Lambda runs several invocations at once (managed instances): a
@@ -34,7 +35,7 @@ fn main() -> Result<(), Error> {
 }
 
 async fn run() -> Result<(), Error> {
-    logging::init();
+    let json_logs = logging::init();
 
     // One HTTP client for key sets and AWS calls: TLS roots are loaded once.
     let fetcher = match config::http_fetcher(&config::process_env) {
@@ -77,6 +78,14 @@ async fn run() -> Result<(), Error> {
 
     // 'static so concurrent workers (Lambda managed instances) can share it.
     let authorizer: &'static Authorizer = Box::leak(Box::new(authorizer));
-    lambda_runtime::run_concurrent(service_fn(move |event| handler::handle(authorizer, event)))
-        .await
+    let runtime = Runtime::new(service_fn(move |event| handler::handle(authorizer, event)));
+    if json_logs {
+        // No per-invocation span: JSON lines never print it (logging.rs), yet creating and
+        // recording it was about 5 % of a warm RS256 invocation's instructions (BENCHMARKS.md).
+        // The decision line carries the request id itself.
+        runtime.run_concurrent().await
+    } else {
+        // Text lines show the span, so every line of an invocation names its request id.
+        runtime.layer(TracingLayer::new()).run_concurrent().await
+    }
 }
