@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use appsync_types::{
     AuthorizerRequest, ChannelPath, EventsAuthorizerRequest, EventsAuthorizerResponse,
-    EventsOperation, GraphqlAuthorizerRequest, GraphqlAuthorizerResponse,
+    EventsOperation, EventsRequestContext, GraphqlAuthorizerRequest, GraphqlAuthorizerResponse,
 };
 use serde_json::Value;
 
@@ -82,6 +82,9 @@ pub struct Decision<'a> {
     pub denial: Option<Denial>,
     /// The issuer that verified (or was selected for) the token, when known.
     pub issuer: Option<&'a str>,
+    /// Whether the token was answered from the recent-token cache (re-checked without
+    /// parsing or the signature, see [`crate::recent`]).
+    pub recent: bool,
     /// Time spent deciding.
     pub elapsed: Duration,
 }
@@ -184,6 +187,19 @@ impl Authorizer {
             Ok(v) => v,
             Err(denial) => return deny_events(denial, None),
         };
+        let mut decision = self.events_verified(operation, context, &verified, now);
+        decision.recent = verified.recent;
+        decision
+    }
+
+    /// The rest of an Events decision, once the token verified.
+    fn events_verified<'a>(
+        &'a self,
+        operation: Operation,
+        context: &EventsRequestContext,
+        verified: &Verified<'a>,
+        now: u64,
+    ) -> Decision<'a> {
         let issuer = Some(verified.issuer.iss());
         let channel = match (operation, context.channel.as_deref()) {
             (Operation::Connect, _) => None,
@@ -210,7 +226,7 @@ impl Authorizer {
             {
                 0
             }
-            _ => self.allow_ttl(&verified, now),
+            _ => self.allow_ttl(verified, now),
         };
         let response = EventsAuthorizerResponse {
             is_authorized: true,
@@ -222,6 +238,7 @@ impl Authorizer {
             denial: None,
             issuer,
             elapsed: Duration::ZERO,
+            recent: false,
         }
     }
 
@@ -239,6 +256,7 @@ impl Authorizer {
                     denial: Some(denial),
                     issuer: None,
                     elapsed: Duration::ZERO,
+                    recent: false,
                 };
             }
         };
@@ -253,6 +271,7 @@ impl Authorizer {
             denial: None,
             issuer: Some(verified.issuer.iss()),
             elapsed: Duration::ZERO,
+            recent: verified.recent,
         }
     }
 
@@ -279,5 +298,6 @@ fn deny_events(denial: Denial, issuer: Option<&str>) -> Decision<'_> {
         denial: Some(denial),
         issuer,
         elapsed: Duration::ZERO,
+        recent: false,
     }
 }

@@ -52,6 +52,12 @@ pub struct AuthorizerConfig {
     /// invocation less per connection and is logged as a warning at init.
     #[serde(default)]
     pub cache_connect: Option<bool>,
+    /// How many recently verified tokens to keep, so the same token presented again
+    /// (every subscribe and publish under channel rules) skips parsing and the signature;
+    /// the key lookup and every claim check still run each time. Default 512, at most
+    /// 16384; 0 turns it off.
+    #[serde(default)]
+    pub verified_token_cache: Option<usize>,
     /// Channel rules (AppSync Events).
     #[serde(default)]
     pub channel_rules: Vec<ChannelRuleConfig>,

@@ -15,7 +15,8 @@
 //!   behind a [`fetch::Fetcher`] trait.
 //! - [`claims`]: registered claims (`exp` required, `nbf`, `iat`, `aud`, `sub`) with type checks.
 //! - [`profile`]: per-provider rules and defaults (Supabase, Auth0, Clerk, Cognito, Firebase, OIDC).
-//! - [`issuer`] / [`verifier`]: compiled issuers and the pipeline that runs them.
+//! - [`issuer`] / [`verifier`]: compiled issuers and the pipeline that runs them;
+//!   [`recent`]: tokens verified recently, re-checked without the signature math.
 //! - [`rules`]: channel rules (Events) and field rules (GraphQL) bound to claims.
 //! - [`authorizer`]: AppSync decisions and the `ttlOverride` of each answer.
 //! - [`config`]: the configuration document; [`error`]: configuration and infrastructure
@@ -58,6 +59,7 @@ pub mod jwks;
 pub mod jws;
 pub mod keys;
 pub mod profile;
+pub mod recent;
 pub mod rules;
 pub mod verifier;
 

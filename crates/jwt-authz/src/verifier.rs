@@ -8,6 +8,10 @@
 //! nothing else from an unverified token influences how it is verified (the algorithm
 //! must be in that issuer's allow-list and bound to the key, and key URLs in the header
 //! are ignored).
+//!
+//! A token seen again soon (AppSync's subscribes and publishes under channel rules) is
+//! answered from [`recent`](crate::recent): the key lookup and every claim check run
+//! again, only parsing and the signature are skipped.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use crate::claims::claim_at;
 use crate::extract::TokenExtractor;
 use crate::issuer::{Dependencies, Issuer};
 use crate::jws;
+use crate::recent::{Recent, RecentTokens};
 use crate::{AuthorizerConfig, Denial, Error};
 
 /// A token that passed every check.
@@ -25,10 +30,12 @@ use crate::{AuthorizerConfig, Denial, Error};
 pub struct Verified<'a> {
     /// The issuer that verified it.
     pub issuer: &'a Issuer,
-    /// The token's claims.
-    pub claims: Map<String, Value>,
+    /// The token's claims (shared with the recent-token cache).
+    pub claims: Arc<Map<String, Value>>,
     /// `exp`, seconds since the epoch.
     pub expires_at: u64,
+    /// Answered from the recent-token cache: every check re-run but parsing and the signature.
+    pub recent: bool,
 }
 
 impl Verified<'_> {
@@ -74,6 +81,7 @@ impl Verified<'_> {
 pub struct Verifier {
     extractor: TokenExtractor,
     issuers: Vec<Arc<Issuer>>,
+    recent: RecentTokens,
 }
 
 impl Verifier {
@@ -98,7 +106,28 @@ impl Verifier {
         }
         let extractor =
             TokenExtractor::new(config.token_prefixes.clone(), config.token_suffixes.clone());
-        Ok(Self { extractor, issuers })
+        let capacity = config
+            .verified_token_cache
+            .unwrap_or(crate::recent::DEFAULT_CAPACITY);
+        if capacity > crate::recent::MAX_CAPACITY {
+            return Err(Error::config(
+                "verifiedTokenCache",
+                format!(
+                    "{capacity} is above the maximum of {} entries",
+                    crate::recent::MAX_CAPACITY
+                ),
+            ));
+        }
+        Ok(Self {
+            extractor,
+            issuers,
+            recent: RecentTokens::new(capacity),
+        })
+    }
+
+    /// Tokens held by the recent-token cache now.
+    pub fn recent_tokens(&self) -> usize {
+        self.recent.len()
     }
 
     /// The configured issuers.
@@ -119,6 +148,47 @@ impl Verifier {
     /// Verifies a raw `authorizationToken` at `now` (seconds since the epoch).
     pub async fn verify(&self, raw: &str, now: u64) -> Result<Verified<'_>, Denial> {
         let token = self.extractor.extract(raw)?;
+        if let Some(recent) = self.recent.get(token) {
+            match self.reverify(&recent, now).await {
+                Ok(Some(verified)) => return Ok(verified),
+                // The key set changed since: verify this token afresh.
+                Ok(None) => self.recent.remove(token),
+                Err(denial) => {
+                    self.recent.remove(token);
+                    return Err(denial);
+                }
+            }
+        }
+        let (verified, recent) = self.verify_fresh(token, now).await?;
+        self.recent.insert(token, recent);
+        Ok(verified)
+    }
+
+    /// Every check of [`verify_fresh`](Self::verify_fresh) that can change for the same
+    /// token bytes. `Ok(None)`: the key lookup no longer returns the key that verified it.
+    async fn reverify(&self, recent: &Recent, now: u64) -> Result<Option<Verified<'_>>, Denial> {
+        let issuer = self
+            .issuers
+            .get(recent.issuer)
+            .ok_or(Denial::UnknownIssuer)?;
+        let key = issuer.key(recent.kid.as_deref(), recent.alg).await?;
+        if !Arc::ptr_eq(&key, &recent.key) {
+            return Ok(None);
+        }
+        let lifetime = issuer.checks.check(&recent.claims, now)?;
+        issuer
+            .profile_checks
+            .check(&recent.claims, now, issuer.checks.leeway)?;
+        Ok(Some(Verified {
+            issuer,
+            claims: recent.claims.clone(),
+            expires_at: lifetime.expires_at,
+            recent: true,
+        }))
+    }
+
+    /// The whole pipeline on an extracted compact JWS.
+    async fn verify_fresh(&self, token: &str, now: u64) -> Result<(Verified<'_>, Recent), Denial> {
         let parsed = jws::parse(token)?;
         let payload = jws::decode_segment(parsed.payload)?;
         // Strict: a duplicate claim (`"role":"authenticated","role":"service_role"`) is a
@@ -132,10 +202,11 @@ impl Verifier {
             None | Some(Value::Null) => return Err(Denial::UnknownIssuer),
             Some(_) => return Err(Denial::ClaimInvalid),
         };
-        let issuer = self
+        let (index, issuer) = self
             .issuers
             .iter()
-            .find(|i| i.iss == iss)
+            .enumerate()
+            .find(|(_, i)| i.iss == iss)
             .ok_or(Denial::UnknownIssuer)?;
         let key = issuer
             .key(parsed.header.kid.as_deref(), parsed.header.alg)
@@ -153,10 +224,20 @@ impl Verifier {
         issuer
             .profile_checks
             .check(&claims, now, issuer.checks.leeway)?;
-        Ok(Verified {
+        let claims = Arc::new(claims);
+        let recent = Recent {
+            issuer: index,
+            kid: parsed.header.kid,
+            alg: parsed.header.alg,
+            key,
+            claims: claims.clone(),
+        };
+        let verified = Verified {
             issuer,
             claims,
             expires_at: lifetime.expires_at,
-        })
+            recent: false,
+        };
+        Ok((verified, recent))
     }
 }

@@ -25,7 +25,7 @@ fn verify(
     token: &str,
 ) -> Result<Map<String, Value>, String> {
     rt.block_on(v.verify(token, NOW))
-        .map(|verified| verified.claims)
+        .map(|verified| (*verified.claims).clone())
         .map_err(|denial| denial.code().to_owned())
 }
 

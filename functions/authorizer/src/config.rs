@@ -6,8 +6,8 @@
 //! - **A JSON document** (several issuers, channel rules) from exactly one of
 //!   `AUTHORIZER_CONFIG` (inline), `AUTHORIZER_CONFIG_FILE` (a path, e.g. a file bundled
 //!   with the function: Lambda caps all variables at 4 KB) or `AUTHORIZER_CONFIG_PARAMETER`
-//!   (an SSM parameter name or ARN). `TOKEN_PREFIXES`, `TOKEN_SUFFIXES` and
-//!   `AUTH_CACHE_TTL_SECONDS` fill in what the document leaves unset; `JWT_*` variables are
+//!   (an SSM parameter name or ARN). `TOKEN_PREFIXES`, `TOKEN_SUFFIXES`,
+//!   `AUTH_CACHE_TTL_SECONDS` and `VERIFIED_TOKEN_CACHE` fill in what the document leaves unset; `JWT_*` variables are
 //!   refused next to a document so two sources never disagree silently.
 //!
 //! An empty variable counts as unset (SAM passes empty parameters as `""`). Every error
@@ -107,6 +107,7 @@ impl Loaded {
                 .map_or(field.clone(), |(v, _)| (*v).to_owned()),
             None if field == "issuers" => "JWT_ISSUER".to_owned(),
             None if field == "cacheTtlSeconds" => "AUTH_CACHE_TTL_SECONDS".to_owned(),
+            None if field == "verifiedTokenCache" => "VERIFIED_TOKEN_CACHE".to_owned(),
             None => field.clone(),
         };
         invalid(variable, message)
@@ -193,6 +194,10 @@ pub async fn load(
     }
     if config.cache_ttl_seconds.is_none() {
         config.cache_ttl_seconds = number(env, "AUTH_CACHE_TTL_SECONDS")?;
+    }
+    if config.verified_token_cache.is_none() {
+        config.verified_token_cache =
+            number(env, "VERIFIED_TOKEN_CACHE")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     }
     let needs_aws = config.issuers.iter().any(|i| {
         matches!(
@@ -347,9 +352,11 @@ mod tests {
             ("JWT_AUDIENCE", "authenticated, other"),
             ("TOKEN_PREFIXES", "supabase:,Token "),
             ("AUTH_CACHE_TTL_SECONDS", "60"),
+            ("VERIFIED_TOKEN_CACHE", "64"),
         ])
         .await
         .expect("loads");
+        assert_eq!(loaded.config.verified_token_cache, Some(64));
         let issuer = &loaded.config.issuers[0];
         assert_eq!(
             issuer.audience.as_deref(),
@@ -468,5 +475,9 @@ mod tests {
             ))
             .to_string();
         assert_eq!(named, "JWT_AUDIENCE: is required");
+        let named = loaded
+            .name_error(jwt_authz::Error::config("verifiedTokenCache", "too big"))
+            .to_string();
+        assert_eq!(named, "VERIFIED_TOKEN_CACHE: too big");
     }
 }

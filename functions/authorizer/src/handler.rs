@@ -39,17 +39,18 @@ pub async fn handle(
     let ttl = decision.response.ttl().unwrap_or(0);
     let micros = decision.elapsed.as_micros() as u64;
     let issuer = decision.issuer.unwrap_or("");
+    let recent_token = decision.recent;
     if decision.denial.is_some_and(|d| d.is_infrastructure()) {
         tracing::warn!(
             decision = "deny", reason = decision.reason(), flavour, operation, channel, issuer, ttl,
-            request_id = %event.context.request_id, appsync_request_id, verify_us = micros,
+            request_id = %event.context.request_id, appsync_request_id, verify_us = micros, recent_token,
             "authorization decision (dependency unavailable)"
         );
     } else {
         tracing::info!(
             decision = if allowed { "allow" } else { "deny" }, reason = decision.reason(), flavour, operation,
             channel, issuer, ttl, request_id = %event.context.request_id, appsync_request_id, verify_us = micros,
-            "authorization decision"
+            recent_token, "authorization decision"
         );
     }
     // Serialized straight to the response body (no intermediate JSON tree).

@@ -420,3 +420,61 @@ async fn a_fetched_key_set_serves_for_a_bounded_window_while_refreshes_fail() {
         "recovers by itself"
     );
 }
+
+/// `recent_token` of every decision logged so far, oldest first.
+fn recent_flags(f: &LambdaProcess) -> Vec<bool> {
+    f.logs()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["reason"].is_string())
+        .map(|v| v["fields"]["recent_token"] == true)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_repeated_token_is_answered_from_the_recent_token_cache_but_still_expires() {
+    let fx = Fixture::new().await;
+    let f = fx.start(&[("JWT_LEEWAY_SECONDS", "0")]).await;
+    let mut c = claims(&fx.iss());
+    c["exp"] = json!(now() + 2);
+    let token = fx.es.token(Some("es"), &c);
+    assert_eq!(answer(&f, &connect(&token)).await["isAuthorized"], true);
+    let again = answer(&f, &subscribe(&token, "/default/room")).await;
+    assert_eq!(again["isAuthorized"], true, "{again}");
+    assert_eq!(again["handlerContext"]["sub"], "user-1");
+    assert!(
+        again["ttlOverride"].as_u64().is_some_and(|t| t <= 2),
+        "never cached past exp: {again}"
+    );
+    assert_eq!(
+        recent_flags(&f),
+        [false, true],
+        "verified once, then remembered"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_denied(&f, &subscribe(&token, "/default/room"), "expired").await;
+}
+
+#[tokio::test]
+async fn a_withdrawn_key_stops_a_remembered_token() {
+    let fx = Fixture::new().await;
+    let f = fx.start(&[("JWKS_MAX_AGE_SECONDS", "1")]).await;
+    let token = fx.es.token(Some("es"), &claims(&fx.iss()));
+    assert_eq!(answer(&f, &connect(&token)).await["isAuthorized"], true);
+    assert_eq!(answer(&f, &connect(&token)).await["isAuthorized"], true);
+    fx.idp.set_keys(vec![fx.rs.jwk("rs"), fx.ed.jwk("ed")]); // "es" is revoked
+    tokio::time::sleep(Duration::from_millis(1200)).await; // past the key set's max age
+    assert_denied(&f, &connect(&token), "unknown_kid").await;
+    assert_eq!(recent_flags(&f), [false, true, false]);
+}
+
+#[tokio::test]
+async fn verified_token_cache_zero_turns_the_cache_off() {
+    let fx = Fixture::new().await;
+    let f = fx.start(&[("VERIFIED_TOKEN_CACHE", "0")]).await;
+    let token = fx.es.token(Some("es"), &claims(&fx.iss()));
+    for _ in 0..3 {
+        assert_eq!(answer(&f, &connect(&token)).await["isAuthorized"], true);
+    }
+    assert_eq!(recent_flags(&f), [false, false, false]);
+}
