@@ -19,6 +19,8 @@
 //! takes valid tokens.
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::Algorithm;
@@ -45,11 +47,46 @@ pub(crate) struct Recent {
     pub claims: Arc<Map<String, Value>>,
 }
 
+/// How many trailing bytes of a token are hashed: all signature (an ES256 signature is 86
+/// characters), so distinct tokens differ there; equality still compares the whole text.
+const HASHED_TAIL: usize = 64;
+
+/// SipHash with a random key (std's `RandomState`) over the last [`HASHED_TAIL`] bytes of
+/// each write, so a 1–4 KB token costs one short hash per lookup rather than one over all
+/// of its bytes. Only verified tokens are ever inserted, so no one can fill a bucket with
+/// chosen collisions; a lookup for a token sharing a tail is one failed comparison.
+#[derive(Debug, Default, Clone)]
+struct TailHash(RandomState);
+
+#[derive(Debug)]
+struct TailHasher(std::hash::DefaultHasher);
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0
+            .write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+type Entries = HashMap<Arc<str>, Arc<Recent>, TailHash>;
+
 /// A bounded map from token text to what verifying it established.
 #[derive(Debug)]
 pub(crate) struct RecentTokens {
     capacity: usize,
-    entries: Mutex<HashMap<Box<str>, Arc<Recent>>>,
+    entries: Mutex<Entries>,
 }
 
 impl RecentTokens {
@@ -57,11 +94,11 @@ impl RecentTokens {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::with_hasher(TailHash::default())),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Recent>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -140,6 +177,18 @@ mod tests {
         assert!(cache.get("aaa.bbb.ccc").is_some());
         cache.remove("aaa.bbb.ccc");
         assert!(cache.get("aaa.bbb.ccc").is_none());
+    }
+
+    #[test]
+    fn tokens_sharing_the_hashed_tail_stay_apart() {
+        let tail = "s".repeat(HASHED_TAIL * 2);
+        let (a, b) = (format!("aaa.bbb.{tail}"), format!("xxx.yyy.{tail}"));
+        let cache = RecentTokens::new(4);
+        cache.insert(&a, recent(1));
+        assert!(cache.get(&b).is_none(), "same tail, another token");
+        cache.insert(&b, recent(2));
+        assert_eq!(cache.get(&a).map(|r| r.issuer), Some(1));
+        assert_eq!(cache.get(&b).map(|r| r.issuer), Some(2));
     }
 
     #[test]
