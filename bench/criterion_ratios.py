@@ -44,6 +44,14 @@ def main() -> int:
         if None in (v, j, a):
             continue
         print(f"{alg:<7}{us(v):>10}{us(j):>14}{us(a):>9}{v / j:>15.2f}x{v / a:>9.2f}x{us(v - a):>10}")
+    repeats = [(alg, median_ns(root, f"verify/{alg}", "verifier-repeat")) for alg in ALGS]
+    if any(ns is not None for _, ns in repeats):
+        print()
+        print("A token verified before (recent-token cache: key lookup + claim checks; medians, µs)")
+        for alg, ns in repeats:
+            full = median_ns(root, f"verify/{alg}", "verifier")
+            if ns is not None and full is not None:
+                print(f"  {alg:<7}{us(ns)}  ({ns / full:.2f}x of the full verification)")
 
     rows = [(f, median_ns(root, "overhead", f)) for f in
             ("extract", "header+payload", "claims", "channel-rules", "channel-parse", "request-parse")]

@@ -80,8 +80,8 @@ run_process() {
   printf '{"name":"authorizer-bench","private":true,"type":"module"}\n' >"$NODE_DIR/package.json"
   (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund "aws-jwt-verify@$AWS_JWT_VERIFY_VERSION" >/dev/null)
 
-  say "building the release authorizer"
-  cargo build --release -p authorizer --bin authorizer
+  say "building the release authorizer and the runtime floor (functions/authorizer/examples/runtime_floor.rs)"
+  cargo build --release -p authorizer --bin authorizer --example runtime_floor
   # arm64 needs the rustup target and a cross linker: cargo lambda brings one (zig).
   if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux' \
     && command -v cargo-lambda >/dev/null; then
@@ -96,7 +96,8 @@ run_process() {
   machine
   say "node $(node --version); aws-jwt-verify $AWS_JWT_VERIFY_VERSION"
   "$WORK/venv/bin/python" "$ROOT/bench/harness.py" \
-    --binary "$ROOT/target/release/authorizer" --node-dir "$NODE_DIR" \
+    --binary "$ROOT/target/release/authorizer" --floor "$ROOT/target/release/examples/runtime_floor" \
+    --node-dir "$NODE_DIR" \
     --json "$WORK/process.json" "$@"
 }
 

@@ -7,7 +7,10 @@
 //! - `jsonwebtoken`: only `jsonwebtoken::crypto::verify` with the `DecodingKey` the
 //!   verifier holds: the signature call the verifier makes, nothing else;
 //! - `aws-lc`: base64url-decode the signature and check it with aws-lc-rs on a key parsed
-//!   once ahead of time: the least any verifier on this backend must do per token.
+//!   once ahead of time: the least any verifier on this backend must do per token;
+//! - `verifier-repeat`: `Verifier::verify` on a token it has verified before, answered by
+//!   the recent-token cache (key lookup and claim checks again, no parsing or signature).
+//!   The other two `verifier` figures run with the cache off (`common::config`).
 //!
 //! `bench/criterion_ratios.py` prints `verifier / floor` from the results. Run with
 //! `cargo bench -p jwt-authz --bench verify`.
@@ -56,13 +59,28 @@ fn verification(c: &mut Criterion) {
             b.iter(|| common::jsonwebtoken_verify(black_box(&token), &decoding_key, alg))
         });
         group.bench_function("aws-lc", |b| b.iter(|| floor.verify(black_box(&token))));
+        let mut cached = common::config(alg);
+        cached.verified_token_cache = None; // the default
+        let repeat = Verifier::new(&cached, &common::dependencies(fetcher.clone()))
+            .expect("verifier compiles");
+        runtime.block_on(repeat.prefetch());
+        runtime
+            .block_on(repeat.verify(&token, NOW))
+            .unwrap_or_else(|denial| panic!("{} token denied: {denial:?}", alg.name()));
+        assert_eq!(repeat.recent_tokens(), 1);
+        group.bench_function("verifier-repeat", |b| {
+            b.to_async(&runtime).iter(|| async {
+                let verified = repeat.verify(black_box(&token), NOW).await;
+                black_box(verified.is_ok_and(|v| v.recent))
+            })
+        });
         group.finish();
     }
     // The key sets were loaded once, at prefetch; the warm path never fetched.
     let asymmetric = Alg::ALL.iter().filter(|a| **a != Alg::Hs256).count() as u64;
     assert_eq!(
         fetcher.fetches(),
-        asymmetric,
+        2 * asymmetric, // two verifiers per algorithm, one prefetch each
         "the warm path must not fetch keys"
     );
 }
