@@ -10,6 +10,10 @@
 #                           instruction counts per verification with callgrind (noise-free
 #                           cross-check of the criterion ratios; builds the verify bench
 #                           with symbols into target/bench/symbols, needs valgrind)
+#   bench/run.sh invocations
+#                           instruction counts per warm invocation of the whole release
+#                           function (distinct and repeated tokens) and of the no-op
+#                           lambda_runtime floor, with callgrind under the harness
 #
 # Extra arguments after the mode go to bench/harness.py (e.g. --invocations 20000).
 # Needs: cargo, python3 (with venv), node ≥ 20 and npm. Installs PyJWT + cryptography into
@@ -55,12 +59,7 @@ run_instructions() {
   python3 "$ROOT/bench/callgrind_ratios.py" "$binary" "$WORK/callgrind"
 }
 
-run_process() {
-  cd "$ROOT"
-  command -v node >/dev/null || die "node (≥ 20) is required for the aws-jwt-verify baseline"
-  command -v npm >/dev/null || die "npm is required to install aws-jwt-verify"
-  [ -r /proc/self/stat ] || die "the harness reads /proc: Linux only"
-
+bench_venv() {
   mkdir -p "$WORK"
   if [ ! -x "$WORK/venv/bin/python" ]; then
     say "creating target/bench/venv"
@@ -72,6 +71,28 @@ run_process() {
     "$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/bench/requirements.txt"
     touch "$stamp"
   fi
+}
+
+build_functions() {
+  say "building the release authorizer and the runtime floor (functions/authorizer/examples/runtime_floor.rs)"
+  cargo build --release -p authorizer --bin authorizer --example runtime_floor
+}
+
+run_invocations() {
+  cd "$ROOT"
+  command -v valgrind >/dev/null || die "valgrind is required (apt-get install valgrind)"
+  bench_venv
+  build_functions
+  "$WORK/venv/bin/python" "$ROOT/bench/callgrind_invocations.py" \
+    --binary "$ROOT/target/release/authorizer" --floor "$ROOT/target/release/examples/runtime_floor" "$@"
+}
+
+run_process() {
+  cd "$ROOT"
+  command -v node >/dev/null || die "node (≥ 20) is required for the aws-jwt-verify baseline"
+  command -v npm >/dev/null || die "npm is required to install aws-jwt-verify"
+  [ -r /proc/self/stat ] || die "the harness reads /proc: Linux only"
+  bench_venv
 
   NODE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aws-jwt-verify-bench.XXXXXX")
   trap 'rm -rf "$NODE_DIR"' EXIT
@@ -80,8 +101,7 @@ run_process() {
   printf '{"name":"authorizer-bench","private":true,"type":"module"}\n' >"$NODE_DIR/package.json"
   (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund "aws-jwt-verify@$AWS_JWT_VERIFY_VERSION" >/dev/null)
 
-  say "building the release authorizer and the runtime floor (functions/authorizer/examples/runtime_floor.rs)"
-  cargo build --release -p authorizer --bin authorizer --example runtime_floor
+  build_functions
   # arm64 needs the rustup target and a cross linker: cargo lambda brings one (zig).
   if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux' \
     && command -v cargo-lambda >/dev/null; then
@@ -106,5 +126,6 @@ case "$MODE" in
   micro) run_micro ;;
   all) run_micro; run_process "$@" ;;
   instructions) run_instructions ;;
-  *) die "unknown mode $MODE (process, micro, all or instructions)" ;;
+  invocations) run_invocations "$@" ;;
+  *) die "unknown mode $MODE (process, micro, all, instructions or invocations)" ;;
 esac
