@@ -141,13 +141,17 @@ def lambda_env(api: RuntimeApi, name: str) -> dict[str, str]:
 class Function:
     """One function process under its own Runtime API; logs go to a file, not a pipe."""
 
+    pin: set[int] | None = None  # CPUs for function processes (--pin); None: the scheduler decides
+
     def __init__(self, impl: Implementation, log_dir: str):
         self.api = RuntimeApi()
         env = lambda_env(self.api, impl.name) | impl.env
         self.log = open(os.path.join(log_dir, f"{impl.name}.log"), "ab")
         self.spawned_at = time.perf_counter()
+        pin = Function.pin
         self.proc = subprocess.Popen(impl.argv, env=env, cwd=impl.cwd, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=(lambda: os.sched_setaffinity(0, pin)) if pin else None)
 
     def cpu_ns(self) -> int:
         """Nanoseconds on a CPU, summed over the live threads (the scheduler's own count)."""
@@ -317,8 +321,14 @@ def main() -> int:
     ap.add_argument("--blocks", type=int, default=40,
                     help="measured blocks per implementation and algorithm, alternating A B, B A")
     ap.add_argument("--block-size", type=int, default=250, help="invocations per block")
+    ap.add_argument("--pin", action="store_true",
+                    help="run the harness on CPU 0 and every function process on CPU 1 (an experiment: "
+                         "the default leaves placement to the scheduler, as Lambda does)")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {0})
+        Function.pin = {1}
 
     issuer = Issuer()
     idp = JwksServer(issuer.jwks)
