@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::claims::claim_at;
+use crate::claims::{Lifetime, claim_at};
 use crate::extract::TokenExtractor;
 use crate::issuer::{Dependencies, Issuer};
 use crate::jws;
@@ -175,10 +175,7 @@ impl Verifier {
         if !Arc::ptr_eq(&key, &recent.key) {
             return Ok(None);
         }
-        let lifetime = issuer.checks.check(&recent.claims, now)?;
-        issuer
-            .profile_checks
-            .check(&recent.claims, now, issuer.checks.leeway)?;
+        let lifetime = claims_hold(issuer, &recent.claims, now)?;
         Ok(Some(Verified {
             issuer,
             claims: recent.claims.clone(),
@@ -220,10 +217,7 @@ impl Verifier {
         ) {
             return Err(Denial::BadSignature);
         }
-        let lifetime = issuer.checks.check(&claims, now)?;
-        issuer
-            .profile_checks
-            .check(&claims, now, issuer.checks.leeway)?;
+        let lifetime = claims_hold(issuer, &claims, now)?;
         let claims = Arc::new(claims);
         let recent = Recent {
             issuer: index,
@@ -240,4 +234,15 @@ impl Verifier {
         };
         Ok((verified, recent))
     }
+}
+
+/// The checks on verified claims, at `now`: registered claims, then the issuer's profile.
+/// One function for a fresh verification and a recent token alike, so no check can be
+/// added to one path and missed by the other.
+fn claims_hold(issuer: &Issuer, claims: &Map<String, Value>, now: u64) -> Result<Lifetime, Denial> {
+    let lifetime = issuer.checks.check(claims, now)?;
+    issuer
+        .profile_checks
+        .check(claims, now, issuer.checks.leeway)?;
+    Ok(lifetime)
 }
