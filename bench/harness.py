@@ -264,7 +264,6 @@ def paired_warm(impls: list[Implementation], events: list[tuple[dict, str]], arg
                     check_allowed(inv, sub, impl.name)
         before = [(fn.cpu_seconds(), fn.context_switches()) for fn in fns]
         steal_before, started = steal_ticks(), time.perf_counter()
-        measured = [0.0] * len(fns)
         for block in range(args.blocks):
             order = list(range(len(fns)))
             if block % 2:
@@ -280,7 +279,6 @@ def paired_warm(impls: list[Implementation], events: list[tuple[dict, str]], arg
                     if i % 97 == 0 and impls[k].decides:  # spot-checks add no work to every iteration
                         check_allowed(inv, sub, impls[k].name)
                 spent = fn.cpu_ns() - cpu_before
-                measured[k] += spent
                 block_us[k] = spent / args.block_size / 1e3
                 res.warm_cpu_us.append(block_us[k])
             cursor += args.block_size
@@ -423,7 +421,8 @@ def report(impls, cold, warm, size, steal, args, with_floor):
     header = f"{'metric':<36}{'alg':<7}{'rust':>12}{'aws-jwt-verify':>16}{'ratio':>9}  target"
 
     def row(name, alg, rv, nv, target="", ratio=None):
-        ratio = rv / nv if ratio is None else ratio
+        if ratio is None:  # a short run can see 0 ticks of kernel time
+            ratio = rv / nv if nv else float("nan")
         print(f"{name:<36}{alg:<7}{rv:>12.1f}{nv:>16.1f}{ratio:>8.2f}x  {target}")
 
     print()
