@@ -14,10 +14,10 @@ use jwt_authz::issuer::{Dependencies, NoSecretStore};
 use jwt_authz::jwks::JwksPolicy;
 use jwt_authz::{AuthorizerConfig, Denial, IssuerConfig, SecretRef, Verifier};
 
-/// A verifier whose ES256 issuer reads `server` (key sets live `max_age_ms`) and whose
-/// HS256 issuer uses the test secret; `capacity` recent tokens.
-fn verifier(server: &JwksServer, max_age_ms: u64, capacity: Option<usize>) -> Verifier {
-    let config = AuthorizerConfig {
+/// The configuration: an ES256 issuer reading `server` and an HS256 issuer using the test
+/// secret; `capacity` recent tokens.
+fn config(server: &JwksServer, capacity: Option<usize>) -> AuthorizerConfig {
+    AuthorizerConfig {
         issuers: vec![
             IssuerConfig {
                 issuer: ES_ISS.into(),
@@ -32,8 +32,12 @@ fn verifier(server: &JwksServer, max_age_ms: u64, capacity: Option<usize>) -> Ve
         ],
         verified_token_cache: capacity,
         ..Default::default()
-    };
-    let deps = Dependencies {
+    }
+}
+
+/// A real HTTP fetcher, key sets living `max_age_ms`, no stale window.
+fn deps(max_age_ms: u64) -> Dependencies {
+    Dependencies {
         fetcher: Arc::new(HttpFetcher::new(FetchLimits::default()).expect("client")),
         secrets: Arc::new(NoSecretStore),
         jwks_policy: JwksPolicy {
@@ -42,8 +46,11 @@ fn verifier(server: &JwksServer, max_age_ms: u64, capacity: Option<usize>) -> Ve
             unknown_kid_cooldown: Duration::from_millis(1),
             failure_backoff: Duration::from_millis(1),
         },
-    };
-    Verifier::new(&config, &deps).expect("compiles")
+    }
+}
+
+fn verifier(server: &JwksServer, max_age_ms: u64, capacity: Option<usize>) -> Verifier {
+    Verifier::new(&config(server, capacity), &deps(max_age_ms)).expect("compiles")
 }
 
 #[tokio::test]
@@ -206,21 +213,8 @@ async fn capacity_bounds_the_cache_and_zero_turns_it_off() {
 #[tokio::test]
 async fn a_capacity_above_the_maximum_is_a_configuration_error() {
     let server = JwksServer::start(vec![jwk(KID)]).await;
-    let config = AuthorizerConfig {
-        issuers: vec![IssuerConfig {
-            issuer: ES_ISS.into(),
-            jwks_url: Some(server.url().to_string()),
-            ..Default::default()
-        }],
-        verified_token_cache: Some(jwt_authz::recent::MAX_CAPACITY + 1),
-        ..Default::default()
-    };
-    let deps = Dependencies {
-        fetcher: Arc::new(HttpFetcher::new(FetchLimits::default()).expect("client")),
-        secrets: Arc::new(NoSecretStore),
-        jwks_policy: JwksPolicy::default(),
-    };
-    let err = Verifier::new(&config, &deps)
+    let too_big = config(&server, Some(jwt_authz::recent::MAX_CAPACITY + 1));
+    let err = Verifier::new(&too_big, &deps(60_000))
         .expect_err("too big")
         .to_string();
     assert!(err.contains("verifiedTokenCache"), "{err}");
