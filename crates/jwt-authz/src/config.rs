@@ -81,18 +81,23 @@ pub struct IssuerConfig {
     /// Explicit opt-out of the audience check (for issuers whose tokens carry none).
     #[serde(default)]
     pub allow_any_audience: bool,
-    /// The JWKS URL. Default per profile (OIDC discovery for auth0/oidc).
+    /// The JWKS URL. Default per profile: `<issuer>/.well-known/jwks.json` for
+    /// supabase/clerk/cognito, Google's securetoken key set for firebase, OIDC discovery
+    /// for auth0/oidc. With a `secret`, set it to accept key-set tokens too.
     #[serde(default)]
     pub jwks_url: Option<String>,
     /// Algorithm allow-list. Default: the asymmetric algorithms (RS*, PS*, ES256/384,
-    /// EdDSA), or `HS256` for an issuer with a shared secret.
+    /// EdDSA; RS256 only for firebase), `HS256` for an issuer with a shared secret, both
+    /// for an issuer with a secret and a `jwksUrl`.
     #[serde(default)]
     pub algorithms: Option<Vec<String>>,
     /// Clock-skew leeway in seconds for `exp`/`nbf`/`iat`. Default 30.
     #[serde(default)]
     pub leeway_seconds: Option<u64>,
-    /// Shared secret for HS256 tokens (Supabase legacy JWT secret). Mutually exclusive with
-    /// a key set.
+    /// Shared secret for HS256 tokens (Supabase legacy JWT secret). Alone, the issuer
+    /// accepts HS* tokens only. Next to an explicit `jwksUrl` (a migration to signing
+    /// keys), HS* tokens are checked only against the secret and asymmetric tokens only
+    /// against the key set.
     #[serde(default)]
     pub secret: Option<SecretRef>,
     /// Claims copied into the handler/resolver context besides `sub`, `iss` and the
@@ -111,7 +116,8 @@ pub struct IssuerConfig {
     /// Clerk: require `sid` (reject JWT-template tokens). Default true.
     #[serde(default)]
     pub require_session: Option<bool>,
-    /// Cognito: `access` (default) or `id`.
+    /// Cognito: the token kinds accepted, `access` (default), `id`, or `access,id` (both,
+    /// each checked its own way: an access token's `client_id`, an ID token's `aud`).
     #[serde(default)]
     pub token_use: Option<String>,
     /// Cognito: accepted app client ids. Required for cognito.

@@ -1,6 +1,9 @@
 //! One accepted issuer, compiled from its [`IssuerConfig`]: its algorithm allow-list, claim
-//! checks, profile checks, context claims and key source (a JWKS cache, or a shared secret
-//! — never both).
+//! checks, profile checks, context claims and key source: a JWKS cache, a shared secret,
+//! or both during a migration from a legacy secret to signing keys. With both, HS* tokens
+//! are checked only against the secret and asymmetric tokens only against the key set:
+//! the algorithm family of the token picks the key source, and neither source can ever
+//! hand out a key for the other family.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -65,6 +68,16 @@ impl SecretProvider for NoSecretStore {
 enum Keys {
     Jwks(Box<JwksCache>),
     Secret(SecretKey),
+    /// A migration window: HS* tokens against the secret, every other algorithm against
+    /// the key set.
+    Both {
+        jwks: Box<JwksCache>,
+        secret: SecretKey,
+    },
+}
+
+fn is_symmetric(alg: &Algorithm) -> bool {
+    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
 }
 
 /// A shared secret loaded lazily, retried with a backoff while its store is unavailable.
@@ -167,15 +180,12 @@ impl Issuer {
             Some(p) => p.parse().map_err(|e| Error::config(field("profile"), e))?,
             None => Profile::default(),
         };
+        // A secret alone: HS* only. A secret next to an explicit key-set URL: the
+        // migration from a legacy secret to signing keys, both families at once.
         let has_secret = config.secret.is_some();
-        let algorithms = resolve_algorithms(config, has_secret, profile)
+        let has_jwks = config.secret.is_none() || config.jwks_url.is_some();
+        let algorithms = resolve_algorithms(config, has_secret, has_jwks, profile)
             .map_err(|m| Error::config(field("algorithms"), m))?;
-        if has_secret && config.jwks_url.is_some() {
-            return Err(Error::config(
-                field("secret"),
-                "an issuer verifies either with a shared secret (HS256) or with a key set, never both; configure the legacy-secret tokens and the key-set tokens as separate issuers only if their iss differ",
-            ));
-        }
         if profile == Profile::Firebase && !iss.starts_with(FIREBASE_ISSUER_PREFIX) {
             return Err(Error::config(
                 field("issuer"),
@@ -185,19 +195,27 @@ impl Issuer {
         let audiences = resolve_audience(config, profile, &iss)
             .map_err(|m| Error::config(field("audience"), m))?;
         let profile_checks = resolve_profile_checks(config, profile, &field)?;
-        let keys = match &config.secret {
-            Some(reference) => Keys::Secret(SecretKey {
-                reference: reference.clone(),
-                provider: deps.secrets.clone(),
-                algorithms: algorithms.clone(),
-                loaded: RwLock::new(None),
-                last_failure: tokio::sync::Mutex::new(None),
-            }),
-            None => Keys::Jwks(Box::new(JwksCache::new(
+        let secret = config.secret.as_ref().map(|reference| SecretKey {
+            reference: reference.clone(),
+            provider: deps.secrets.clone(),
+            algorithms: algorithms.iter().copied().filter(is_symmetric).collect(),
+            loaded: RwLock::new(None),
+            last_failure: tokio::sync::Mutex::new(None),
+        });
+        let jwks = if has_jwks {
+            Some(Box::new(JwksCache::new(
                 key_source(config, profile, &iss, &field)?,
                 deps.fetcher.clone(),
                 deps.jwks_policy,
-            ))),
+            )))
+        } else {
+            None
+        };
+        let keys = match (jwks, secret) {
+            (Some(jwks), Some(secret)) => Keys::Both { jwks, secret },
+            (Some(jwks), None) => Keys::Jwks(jwks),
+            (None, Some(secret)) => Keys::Secret(secret),
+            (None, None) => unreachable!("an issuer without a secret has a key set"),
         };
         let mut context_claims = vec!["sub".to_owned(), "iss".to_owned()];
         for claim in profile
@@ -242,17 +260,24 @@ impl Issuer {
         self.profile
     }
 
-    /// Loads keys (or the secret) now; failures are logged, not fatal.
+    /// Loads keys (and/or the secret) now; failures are logged, not fatal.
     pub async fn prefetch(&self) {
         match &self.keys {
-            Keys::Jwks(cache) => match cache.prefetch().await {
-                Ok(count) => tracing::info!(issuer = %self.iss, keys = count, "key set prefetched"),
-                Err(error) => {
-                    tracing::warn!(issuer = %self.iss, %error, "key set not available at init; denying until it is")
-                }
-            },
+            Keys::Jwks(cache) => self.prefetch_jwks(cache).await,
             Keys::Secret(secret) => {
                 let _ = secret.key().await;
+            }
+            Keys::Both { jwks, secret } => {
+                let _ = futures::future::join(self.prefetch_jwks(jwks), secret.key()).await;
+            }
+        }
+    }
+
+    async fn prefetch_jwks(&self, cache: &JwksCache) {
+        match cache.prefetch().await {
+            Ok(count) => tracing::info!(issuer = %self.iss, keys = count, "key set prefetched"),
+            Err(error) => {
+                tracing::warn!(issuer = %self.iss, %error, "key set not available at init; denying until it is")
             }
         }
     }
@@ -266,21 +291,23 @@ impl Issuer {
         if !self.algorithms.contains(&alg) {
             return Err(Denial::AlgorithmNotAllowed);
         }
-        match &self.keys {
-            Keys::Jwks(cache) => {
-                if self.require_kid && kid.is_none() {
-                    return Err(Denial::KidMissing);
-                }
-                cache.key(kid, alg).await
-            }
-            Keys::Secret(secret) => secret.key().await,
+        // The token's algorithm family picks the source; the allow-list check above has
+        // already bound it to this issuer's configuration.
+        let cache = match &self.keys {
+            Keys::Secret(secret) => return secret.key().await,
+            Keys::Both { secret, .. } if is_symmetric(&alg) => return secret.key().await,
+            Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => cache,
+        };
+        if self.require_kid && kid.is_none() {
+            return Err(Denial::KidMissing);
         }
+        cache.key(kid, alg).await
     }
 
     /// JWKS fetch attempts so far (0 for a shared-secret issuer).
     pub fn fetch_count(&self) -> u64 {
         match &self.keys {
-            Keys::Jwks(cache) => cache.fetch_count(),
+            Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => cache.fetch_count(),
             Keys::Secret(_) => 0,
         }
     }
@@ -289,9 +316,15 @@ impl Issuer {
 fn resolve_algorithms(
     config: &IssuerConfig,
     has_secret: bool,
+    has_jwks: bool,
     profile: Profile,
 ) -> Result<Vec<Algorithm>, String> {
     let algorithms = match &config.algorithms {
+        None if has_secret && has_jwks => {
+            let mut algs = vec![Algorithm::HS256];
+            algs.extend(DEFAULT_ASYMMETRIC);
+            algs
+        }
         None if has_secret => vec![Algorithm::HS256],
         None if profile == Profile::Firebase => vec![Algorithm::RS256],
         None => DEFAULT_ASYMMETRIC.to_vec(),
@@ -310,13 +343,17 @@ fn resolve_algorithms(
     if algorithms.is_empty() {
         return Err("is empty; list at least one algorithm".into());
     }
-    let symmetric =
-        |a: &Algorithm| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
-    if has_secret && !algorithms.iter().all(symmetric) {
-        return Err("an issuer with a shared secret accepts only HS256/HS384/HS512".into());
+    if has_secret && !has_jwks && !algorithms.iter().all(is_symmetric) {
+        return Err("an issuer with a shared secret and no key set accepts only HS256/HS384/HS512; set jwksUrl (JWT_JWKS_URL) too to also accept asymmetric tokens".into());
     }
-    if !has_secret && algorithms.iter().any(symmetric) {
+    if !has_secret && algorithms.iter().any(is_symmetric) {
         return Err("HS* algorithms need a shared secret (JWT_SECRET_ARN / JWT_SECRET_PARAMETER / secret); a key set never carries HMAC keys".into());
+    }
+    if has_secret && has_jwks && !algorithms.iter().any(is_symmetric) {
+        return Err("an issuer with a shared secret must allow an HS* algorithm; remove the secret to accept key-set tokens only".into());
+    }
+    if has_secret && has_jwks && algorithms.iter().all(is_symmetric) {
+        return Err("an issuer with a key set must allow an asymmetric algorithm; remove jwksUrl to accept secret tokens only".into());
     }
     Ok(algorithms)
 }
@@ -392,16 +429,22 @@ fn resolve_profile_checks(
             }
         }
         Profile::Cognito => {
-            let token_use = match config.token_use.as_deref().unwrap_or("access") {
-                "access" => TokenUse::Access,
-                "id" => TokenUse::Id,
-                other => {
-                    return Err(Error::config(
-                        field("tokenUse"),
-                        format!("{other:?}: expected access or id"),
-                    ));
+            let mut token_uses = Vec::new();
+            for name in config.token_use.as_deref().unwrap_or("access").split(',') {
+                let token_use = match name.trim() {
+                    "access" => TokenUse::Access,
+                    "id" => TokenUse::Id,
+                    other => {
+                        return Err(Error::config(
+                            field("tokenUse"),
+                            format!("{other:?}: expected access, id or access,id"),
+                        ));
+                    }
+                };
+                if !token_uses.contains(&token_use) {
+                    token_uses.push(token_use);
                 }
-            };
+            }
             if config.client_ids.is_empty() {
                 return Err(Error::config(
                     field("clientIds"),
@@ -409,7 +452,7 @@ fn resolve_profile_checks(
                 ));
             }
             ProfileChecks::Cognito {
-                token_use,
+                token_uses,
                 client_ids: config.client_ids.clone(),
             }
         }

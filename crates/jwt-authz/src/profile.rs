@@ -6,7 +6,7 @@
 //! | supabase  | `authenticated`         | `<issuer>/.well-known/jwks.json`               | `role` = `authenticated` (rejects `anon`/`service_role` keys); `is_anonymous` / `aal` options |
 //! | auth0     | required in config      | OIDC discovery                                 | — |
 //! | clerk     | none (Clerk sets no aud)| `<issuer>/.well-known/jwks.json`               | `azp` ∈ authorized parties; `sid` present (session token, not a template token) |
-//! | cognito   | none (`client_id`)      | `<issuer>/.well-known/jwks.json`               | `token_use`; `client_id` (access) or `aud` (id) ∈ client ids |
+//! | cognito   | none (`client_id`)      | `<issuer>/.well-known/jwks.json`               | `token_use` ∈ accepted kinds (access, id or both); an access token's `client_id`, an ID token's `aud`, ∈ client ids |
 //! | firebase  | the project id          | Google's securetoken JWK set                   | issuer `https://securetoken.google.com/<project>`; `kid` required; `sub` ≤ 128 chars; `auth_time` not in the future |
 //! | oidc      | required in config      | OIDC discovery                                 | — |
 
@@ -122,8 +122,9 @@ pub enum ProfileChecks {
     },
     /// Cognito.
     Cognito {
-        /// The token kind accepted.
-        token_use: TokenUse,
+        /// The token kinds accepted (one or both). Each kind is checked its own way: an
+        /// access token's `client_id`, an ID token's `aud`.
+        token_uses: Vec<TokenUse>,
         /// App client ids accepted (`client_id` for access tokens, `aud` for id tokens).
         client_ids: Vec<String>,
     },
@@ -177,14 +178,17 @@ impl ProfileChecks {
                 Ok(())
             }
             Self::Cognito {
-                token_use,
+                token_uses,
                 client_ids,
             } => {
-                let (expected_use, client_claim) = match token_use {
-                    TokenUse::Access => ("access", "client_id"),
-                    TokenUse::Id => ("id", "aud"),
+                // The token says what it is; that kind must be accepted, and it decides
+                // which claim names the app client.
+                let (token_use, client_claim) = match str_claim("token_use") {
+                    Some("access") => (TokenUse::Access, "client_id"),
+                    Some("id") => (TokenUse::Id, "aud"),
+                    _ => return Err(Denial::ProfileRejected),
                 };
-                if str_claim("token_use") != Some(expected_use) {
+                if !token_uses.contains(&token_use) {
                     return Err(Denial::ProfileRejected);
                 }
                 match str_claim(client_claim) {
@@ -321,7 +325,7 @@ mod tests {
     #[test]
     fn cognito_checks_token_use_and_client() {
         let access = ProfileChecks::Cognito {
-            token_use: TokenUse::Access,
+            token_uses: vec![TokenUse::Access],
             client_ids: vec!["c1".into()],
         };
         assert_eq!(
@@ -337,10 +341,45 @@ mod tests {
             Err(Denial::ProfileRejected)
         );
         let id = ProfileChecks::Cognito {
-            token_use: TokenUse::Id,
+            token_uses: vec![TokenUse::Id],
             client_ids: vec!["c1".into()],
         };
         assert_eq!(check(&id, json!({"token_use":"id","aud":"c1"})), Ok(()));
+        assert_eq!(
+            check(&id, json!({"token_use":"access","client_id":"c1"})),
+            Err(Denial::ProfileRejected)
+        );
+    }
+
+    #[test]
+    fn cognito_accepting_both_kinds_checks_each_its_own_way() {
+        let both = ProfileChecks::Cognito {
+            token_uses: vec![TokenUse::Access, TokenUse::Id],
+            client_ids: vec!["c1".into()],
+        };
+        assert_eq!(
+            check(&both, json!({"token_use":"access","client_id":"c1"})),
+            Ok(())
+        );
+        assert_eq!(check(&both, json!({"token_use":"id","aud":"c1"})), Ok(()));
+        // Each kind is checked on its own claim: an access token's `aud` (resource-bound
+        // access tokens carry one) or an ID token's `client_id` never stands in for it.
+        for claims in [
+            json!({"token_use":"access","aud":"c1"}),
+            json!({"token_use":"id","client_id":"c1"}),
+            json!({"token_use":"access","aud":"c1","client_id":"c2"}),
+            json!({"token_use":"id","client_id":"c1","aud":"c2"}),
+            json!({"token_use":"access","client_id":"c2"}),
+            json!({"token_use":"id","aud":"c2"}),
+            json!({"token_use":"refresh","client_id":"c1"}),
+            json!({"client_id":"c1"}),
+        ] {
+            assert_eq!(
+                check(&both, claims.clone()),
+                Err(Denial::ProfileRejected),
+                "{claims}"
+            );
+        }
     }
 
     #[test]
