@@ -251,6 +251,13 @@ impl Resolver<'_> {
 }
 
 /// Converts YAML to JSON, a tagged node `!Tag x` becoming `{"!Tag": x}`.
+/// The first YAML document of `text` as JSON, CloudFormation short-form tags kept as
+/// one-key objects (`!Ref X` → `{"!Ref": "X"}`): for tools that evaluate a template.
+pub fn to_json_document(text: &str) -> Result<Value, String> {
+    let docs = Yaml::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    Ok(docs.first().map(to_json).unwrap_or(Value::Null))
+}
+
 fn to_json(node: &Yaml<'_>) -> Value {
     match node {
         Yaml::Value(scalar) => scalar_json(scalar),

@@ -13,9 +13,12 @@
 //!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
 //! - [`tls_front`]: HTTPS in front of a loopback server, from a private CA.
+//! - [`cfn`]: CloudFormation on paper — parameters, `Rules`, conditions and intrinsics of
+//!   `template.yaml` evaluated for one parameter set.
 
 pub mod aws_fake;
 pub mod binaries;
+pub mod cfn;
 pub mod events;
 pub mod idp;
 pub mod invoke_api;
