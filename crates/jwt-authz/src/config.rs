@@ -30,8 +30,13 @@ pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
 
 /// The whole authorizer configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthorizerConfig {
+    /// The JSON Schema the document follows, for editors (e.g. a path to
+    /// `docs/authorizer-config.schema.json`); ignored by the authorizer.
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
     /// Accepted issuers; the token's (unverified) `iss` selects one, whose full
     /// configuration then verifies the token.
     pub issuers: Vec<IssuerConfig>,
@@ -68,12 +73,14 @@ pub struct AuthorizerConfig {
 
 /// One accepted issuer.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssuerConfig {
     /// The exact `iss` value.
     pub issuer: String,
     /// `supabase` (default), `auth0`, `clerk`, `cognito`, `firebase` or `oidc`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["supabase", "auth0", "clerk", "cognito", "firebase", "oidc", null])))]
     pub profile: Option<String>,
     /// Accepted audiences (any-of). Defaults per profile; required for auth0/oidc.
     #[serde(default)]
@@ -109,6 +116,7 @@ pub struct IssuerConfig {
     pub allow_anonymous: Option<bool>,
     /// Supabase: minimum `aal` (`aal1`/`aal2`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["aal1", "aal2", null])))]
     pub required_aal: Option<String>,
     /// Clerk: allowed `azp` values (your frontend origins). Required for clerk.
     #[serde(default)]
@@ -119,6 +127,7 @@ pub struct IssuerConfig {
     /// Cognito: the token kinds accepted, `access` (default), `id`, or `access,id` (both,
     /// each checked its own way: an access token's `client_id`, an ID token's `aud`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["access", "id", "access,id", null])))]
     pub token_use: Option<String>,
     /// Cognito: accepted app client ids. Required for cognito.
     #[serde(default)]
@@ -127,6 +136,7 @@ pub struct IssuerConfig {
 
 /// Where a shared secret comes from.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum SecretRef {
     /// The secret itself (local development only).

@@ -565,12 +565,7 @@ async fn graphql_attach_is_scoped_to_one_api_and_outputs_its_exact_config() {
         None
     );
 
-    let api_id = "abcdefghij0123456789klmnop";
-    let attached = with(
-        &with(&base, "GraphqlApiId", api_id),
-        "AuthCacheTtlSeconds",
-        "120",
-    );
+    let attached = with(documented, "AuthCacheTtlSeconds", "120");
     let stack = template.stack(&attached).expect("binds");
     assert_eq!(stack.refusals().expect("rules"), []);
     let permission = stack

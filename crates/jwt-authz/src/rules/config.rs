@@ -17,6 +17,7 @@ use serde_json::Value;
 ///   "when": [{ "claim": "is_anonymous", "equals": false }] }
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChannelRuleConfig {
     /// The channel pattern, e.g. `/users/{sub}/*`.
@@ -35,6 +36,7 @@ pub struct ChannelRuleConfig {
 ///   "unless": [{ "claim": "app_metadata.role", "equals": "admin" }] }
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GraphqlRuleConfig {
     /// `Type.field` names or field ARNs (at least one).
@@ -53,6 +55,7 @@ pub struct GraphqlRuleConfig {
 /// { "claim": "email", "exists": true }
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConditionConfig {
     /// Dotted path into the verified claims, e.g. `sub` or `app_metadata.role`.
