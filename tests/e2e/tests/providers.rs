@@ -538,6 +538,37 @@ async fn parameter_sets_that_cannot_start_are_refused_at_deploy_time() {
     }
 }
 
+#[test]
+fn list_parameters_refuse_empty_items_before_any_rule_runs() {
+    // A stray comma or a blank value would pass a Rule's "not empty" test and still leave
+    // the function an empty list at cold start: the parameter's pattern refuses it.
+    let template = template();
+    let auth0 = deploy_commands(&guide("auth0")).remove(0);
+    let clerk = deploy_commands(&guide("clerk")).remove(0);
+    let cognito = deploy_commands(&guide("cognito")).remove(0);
+    for (params, key) in [
+        (&auth0, "JwtAudience"),
+        (&auth0, "JwtContextClaims"),
+        (&clerk, "JwtAuthorizedParties"),
+        (&cognito, "JwtClientIds"),
+    ] {
+        for bad in [",", " ", "a,,b", "a,", ", a"] {
+            let err = template
+                .stack(&with(params, key, bad))
+                .expect_err("refused by the parameter's pattern");
+            assert!(err.starts_with(key), "{key}={bad:?}: {err}");
+        }
+        let good = if key == "JwtClientIds" {
+            "abc,def"
+        } else {
+            "a, b"
+        };
+        template
+            .stack(&with(params, key, good))
+            .expect("a list with a space after the comma");
+    }
+}
+
 #[tokio::test]
 async fn graphql_attach_is_scoped_to_one_api_and_outputs_its_exact_config() {
     let template = template();
