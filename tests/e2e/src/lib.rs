@@ -13,9 +13,12 @@
 //!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
 //! - [`tls_front`]: HTTPS in front of a loopback server, from a private CA.
+//! - [`docker`]: a private `dockerd` on its own bridge and an offline stand-in for the
+//!   Lambda base image, for `sam local invoke` (`tests/sam_local.rs`).
 
 pub mod aws_fake;
 pub mod binaries;
+pub mod docker;
 pub mod events;
 pub mod idp;
 pub mod invoke_api;
