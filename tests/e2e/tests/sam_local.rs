@@ -46,6 +46,7 @@ fn every_sample_answers_exactly_under_sam_local_invoke_and_published_events_reac
     );
     which("sam").expect("the SAM CLI is not on PATH (scripts/test.sh puts .dev/venv/bin there)");
     let dev = dev_env(&root);
+    readme_documents_what_this_test_runs(&root, &dev);
 
     let daemon = Daemon::start("samlocal-test0");
     let bootstraps = ["AuthorizerFunction", "PublisherFunction"]
@@ -111,6 +112,40 @@ fn every_sample_answers_exactly_under_sam_local_invoke_and_published_events_reac
         daemon.docker_ok(&["image", "rm", "--force", image]);
     }
     assert_eq!(daemon.docker_ok(&["image", "ls", "--all", "--quiet"]), "");
+}
+
+/// The README's `sam local invoke` section gives the commands and values this test uses.
+fn readme_documents_what_this_test_runs(root: &Path, dev: &BTreeMap<String, String>) {
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("`sam local invoke`"))
+        .expect("README has a `sam local invoke` section");
+    for needed in [
+        "sam build --config-env x86_64".to_owned(),
+        "sam local invoke --config-env x86_64 AuthorizerFunction -e events/authorizer/".to_owned(),
+        "sam local invoke --config-env x86_64 PublisherFunction -e events/publisher/".to_owned(),
+        format!(
+            "export AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
+            dev["AWS_ACCESS_KEY_ID"], dev["AWS_SECRET_ACCESS_KEY"]
+        ),
+        "export AWS_ENDPOINT_URL_STS=http://127.0.0.1:9 AWS_MAX_ATTEMPTS=1".to_owned(),
+        "docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}'".to_owned(),
+        "local-events --tls --allow-remote --listen \"$BRIDGE:4010\" --template template.yaml"
+            .to_owned(),
+        "export EVENTS_DEV_CA_PEM=\"$(cat .dev/certs/ca.pem)\"".to_owned(),
+        "offline stand-in".to_owned(),
+    ] {
+        assert!(
+            section.contains(&needed),
+            "README, `sam local invoke`: no longer says {needed:?}; update it or this test"
+        );
+    }
+    let env_file = std::fs::read_to_string(root.join("dev/sam-local-env.json")).expect("env");
+    assert!(
+        env_file.contains(&format!("\"https://host.docker.internal:{EVENTS_PORT}\"")),
+        "dev/sam-local-env.json: the publisher's EVENTS_ENDPOINT is not the port this test serves"
+    );
 }
 
 /// `(function logical id, sample, expected answer)` for every sample with an expected
