@@ -150,8 +150,11 @@ def sam_local_env() -> dict[str, dict[str, str]]:
     authorizer = ["JWT_PROFILE", "JWT_ISSUER", "JWT_SECRET", "TOKEN_PREFIXES", "AUTH_CACHE_TTL_SECONDS"]
     return {
         "AuthorizerFunction": {k: ENV[k] for k in authorizer},
-        # Reachable from the container with `--docker-network host` (Linux).
-        "PublisherFunction": {"EVENTS_ENDPOINT": ENV["EVENTS_ENDPOINT"]},
+        # local-events as the container reaches it: TLS (its certificate names
+        # host.docker.internal), on the port of dev/local.env. README, `sam local invoke`.
+        "PublisherFunction": {
+            "EVENTS_ENDPOINT": "https://host.docker.internal:" + ENV["LOCAL_EVENTS_LISTEN"].rsplit(":", 1)[1]
+        },
     }
 
 

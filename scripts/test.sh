@@ -3,7 +3,8 @@
 #   formatting, clippy -D warnings, unit + integration + end-to-end tests (including the
 #   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs), the committed
 #   authorizer samples are current, every sample answered exactly as expected under
-#   `cargo lambda watch`, cfn-lint + `sam validate --lint`, and `sam build` (x86_64).
+#   `cargo lambda watch`, cfn-lint + `sam validate --lint`, `sam build` (x86_64), and every
+#   sample answered exactly under `sam local invoke` (tests/e2e/tests/sam_local.rs).
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
@@ -11,10 +12,14 @@
 # first use, and the real aws-amplify client the end-to-end tests drive into
 # tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14).
 #
-# SKIP_SAM_BUILD=1 skips the (slowest) sam build step. The sam build goes to
-# .dev/sam-build, never to .aws-sam/, so it can't be deployed by accident; it builds debug
-# binaries (SAM_BUILD_MODE=debug) because it checks the template and build wiring, not
-# the optimizer; set TEST_SAM_BUILD_MODE=release to build exactly what deploys.
+# SKIP_SAM_BUILD=1 skips the (slowest) sam build step and the sam local invoke step that
+# uses it. The sam build (samconfig.toml's x86_64 environment) goes to .dev/sam-build,
+# never to .aws-sam/, so it can't be deployed by accident; it builds debug binaries
+# (SAM_BUILD_MODE=debug) because it checks the template and build wiring, not the
+# optimizer; set TEST_SAM_BUILD_MODE=release for a release build (SAM_BUILD_MODE unset:
+# SAM accepts no other value). The sam local invoke step starts its own dockerd, so it
+# needs root and Debian's docker.io (.ci/run installs it); it is skipped when not root,
+# or with SKIP_SAM_LOCAL=1.
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -60,10 +65,18 @@ lint_template() {
 }
 sam_build() {
   need sam && cargo lambda --version >/dev/null || return 1
-  SAM_BUILD_MODE=${TEST_SAM_BUILD_MODE:-debug} sam build \
-    --template-file template.yaml \
-    --build-dir "$DEV_DIR/sam-build" --cache-dir "$DEV_DIR/sam-cache" \
-    --parameter-overrides Architecture=x86_64
+  case ${TEST_SAM_BUILD_MODE:-debug} in
+    debug) export SAM_BUILD_MODE=debug ;;
+    release) unset SAM_BUILD_MODE ;;
+    *) printf 'error: TEST_SAM_BUILD_MODE is debug or release\n' >&2; return 1 ;;
+  esac
+  sam build --config-env x86_64 --template-file template.yaml \
+    --build-dir "$DEV_DIR/sam-build" --cache-dir "$DEV_DIR/sam-cache"
+}
+sam_local_invoke() {
+  need sam || return 1
+  SAM_LOCAL_BUILD_DIR="$DEV_DIR/sam-build" \
+    cargo test -p e2e --test sam_local --locked -- --ignored --nocapture
 }
 
 step "install tools (.dev/venv, tests/e2e/amplify)" install_tools
@@ -78,6 +91,13 @@ if [ -n "${SKIP_SAM_BUILD:-}" ]; then
   skip "sam build (x86_64)" "SKIP_SAM_BUILD is set"
 else
   step "sam build (x86_64)" sam_build
+fi
+if [ -n "${SKIP_SAM_BUILD:-}" ] || [ -n "${SKIP_SAM_LOCAL:-}" ]; then
+  skip "sam local invoke: every sample (Docker)" "SKIP_SAM_BUILD or SKIP_SAM_LOCAL is set"
+elif [ "$(id -u)" -ne 0 ]; then
+  skip "sam local invoke: every sample (Docker)" "needs root: it starts its own dockerd"
+else
+  step "sam local invoke: every sample (Docker)" sam_local_invoke
 fi
 
 printf '\n%sSummary%s\n' "$BOLD" "$RESET"

@@ -43,6 +43,13 @@ pub struct PublisherSettings {
     pub backoff: Backoff,
     /// No attempt starts with less time than this before the deadline. Default 100 ms.
     pub min_attempt_time: Duration,
+    /// Development only: PEM certificate(s) of the CA that must vouch for the endpoint,
+    /// trusted *instead of* the system's roots. Default `None` (the system's roots).
+    /// [`Publisher::new`] refuses it unless the endpoint is https on a development host
+    /// ([`Endpoint::is_development_host`]: loopback or `host.docker.internal`), so it can
+    /// never make a real AppSync endpoint trust a development CA. It exists for
+    /// `sam local invoke`, whose container cannot see the developer's CA files.
+    pub development_ca_pem: Option<String>,
 }
 
 impl Default for PublisherSettings {
@@ -57,6 +64,7 @@ impl Default for PublisherSettings {
                 max: Duration::from_secs(2),
             },
             min_attempt_time: Duration::from_millis(100),
+            development_ca_pem: None,
         }
     }
 }
@@ -112,7 +120,11 @@ impl Publisher {
         settings: PublisherSettings,
     ) -> Result<Self, PublishError> {
         settings.validate()?;
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if let Some(pem) = &settings.development_ca_pem {
+            http = http.tls_certs_only(development_ca(&endpoint, pem)?);
+        }
+        let http = http
             .connect_timeout(settings.connect_timeout.min(settings.request_timeout))
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_keepalive(Duration::from_secs(30))
@@ -275,6 +287,26 @@ impl Publisher {
 }
 
 /// Consecutive requests of one channel, sent in order.
+/// The certificates of [`PublisherSettings::development_ca_pem`], if `endpoint` may use them.
+fn development_ca(
+    endpoint: &Endpoint,
+    pem: &str,
+) -> Result<Vec<reqwest::Certificate>, PublishError> {
+    let invalid = |m: String| Err(PublishError::InvalidSettings(m));
+    if endpoint.url().scheme() != "https" || !endpoint.is_development_host() {
+        return invalid(format!(
+            "a development CA is only trusted for https on localhost, a loopback address or {}, not for {}",
+            crate::endpoint::CONTAINER_HOST_NAME,
+            endpoint.url()
+        ));
+    }
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(certs) if !certs.is_empty() => Ok(certs),
+        Ok(_) => invalid("the development CA holds no PEM certificate".into()),
+        Err(e) => invalid(format!("the development CA is not PEM: {e}")),
+    }
+}
+
 struct Lane {
     channel: String,
     batches: Vec<Batch>,

@@ -7,7 +7,8 @@
 //!
 //! Plain `http://` is allowed only for loopback hosts (`127.0.0.0/8`, `::1`, `localhost`),
 //! for local development: anything else would send signed requests, and the session token
-//! they carry, in clear text. Any other path (`/graphql`, `/event/realtime`) is refused
+//! they carry, in clear text. [`Endpoint::is_development_host`] names the hosts for which
+//! a development CA may be trusted (loopback and `host.docker.internal`). Any other path (`/graphql`, `/event/realtime`) is refused
 //! rather than silently rewritten, because it means the value names the wrong endpoint.
 
 use std::fmt;
@@ -19,6 +20,11 @@ use crate::error::PublishError;
 
 /// The only path the Events HTTP API serves ("Publishing is the only supported action").
 pub const PUBLISH_PATH: &str = "/event";
+
+/// The name Docker gives a container for the machine it runs on (Docker Desktop defines
+/// it; on Linux `--add-host host.docker.internal:host-gateway` does): how a function under
+/// `sam local invoke` reaches a development endpoint on that machine.
+pub const CONTAINER_HOST_NAME: &str = "host.docker.internal";
 
 /// A validated publish endpoint: the URL requests are sent to and the `Host` they are
 /// signed for.
@@ -94,6 +100,20 @@ impl Endpoint {
     /// actually goes to.
     pub fn host_header(&self) -> &str {
         &self.host_header
+    }
+
+    /// Whether the host is this machine as seen by a developer or their containers:
+    /// loopback (`127.0.0.0/8`, `::1`, `localhost`) or [`CONTAINER_HOST_NAME`]. Only for
+    /// such hosts does [`PublisherSettings::development_ca_pem`] apply; no AppSync endpoint
+    /// is one of them.
+    ///
+    /// [`PublisherSettings::development_ca_pem`]: crate::PublisherSettings::development_ca_pem
+    pub fn is_development_host(&self) -> bool {
+        match self.url.host() {
+            Some(Host::Domain(name)) if name.eq_ignore_ascii_case(CONTAINER_HOST_NAME) => true,
+            Some(host) => is_loopback(&host),
+            None => false,
+        }
     }
 }
 
@@ -191,6 +211,28 @@ mod tests {
             "http://128.0.0.1",
         ] {
             assert!(refused(value).contains("loopback"), "{value}");
+        }
+    }
+
+    #[test]
+    fn development_hosts_are_loopback_and_the_container_host_name_only() {
+        for value in [
+            "http://127.0.0.1:4010",
+            "https://localhost:4010",
+            "https://[::1]:4010",
+            "https://host.docker.internal:4010",
+            "https://HOST.docker.internal",
+        ] {
+            assert!(parsed(value).is_development_host(), "{value}");
+        }
+        for value in [
+            "abc.appsync-api.eu-west-1.amazonaws.com",
+            "https://events.example.com",
+            "https://host.docker.internal.example.com",
+            "https://docker.internal",
+            "https://172.17.0.1:4010",
+        ] {
+            assert!(!parsed(value).is_development_host(), "{value}");
         }
     }
 

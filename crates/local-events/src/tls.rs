@@ -1,6 +1,7 @@
 //! The development certificate for `--tls`: clients force `wss://`, so the endpoint can
 //! serve HTTPS and WSS on its one port with a certificate for `localhost`, `127.0.0.1`
-//! and `::1`, issued by a local development CA.
+//! and `::1`, issued by a local development CA. It also names `host.docker.internal`, the
+//! name a container (the publisher under `sam local invoke`) gives the machine it runs on.
 //!
 //! On first use the cert dir (default `.dev/certs/`) gets a CA (`ca.pem`, key
 //! `ca-key.pem`, 10 years); every start issues a fresh server certificate from it
@@ -86,6 +87,7 @@ pub fn ensure(dir: &Path) -> Result<DevCertificate, Error> {
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
+        "host.docker.internal".to_owned(),
     ])
     .map_err(|e| Error::Tls(format!("cannot describe the certificate: {e}")))?;
     params.distinguished_name = DistinguishedName::new();
@@ -229,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn a_server_certificate_chains_to_the_ca_for_localhost_and_loopback_ips() {
+    fn a_server_certificate_chains_to_the_ca_for_localhost_loopback_ips_and_the_container_host() {
         use rustls::client::danger::ServerCertVerifier;
         use rustls::pki_types::ServerName;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -244,7 +246,7 @@ mod tests {
             rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
                 .expect("verifier");
-        for name in ["localhost", "127.0.0.1", "::1"] {
+        for name in ["localhost", "127.0.0.1", "::1", "host.docker.internal"] {
             let server_name = ServerName::try_from(name).expect("name");
             verifier
                 .verify_server_cert(

@@ -9,6 +9,7 @@
 //! | `PUBLISH_CONCURRENCY` | 4 | Requests in flight at once, 1–64 (a channel's requests are always sequential). |
 //! | `PUBLISH_MAX_ATTEMPTS` | 4 | Attempts per request, first included, 1–20. |
 //! | `PUBLISH_REQUEST_TIMEOUT_MS` | 5000 | Timeout of one attempt in ms, 50–900000. |
+//! | `EVENTS_DEV_CA_PEM` | — | Development only: the PEM text of the CA that must vouch for `EVENTS_ENDPOINT`, trusted instead of the system's roots. Refused unless `EVENTS_ENDPOINT` is `https://` on `localhost`, a loopback address or `host.docker.internal` (how `sam local invoke` reaches local-events). |
 //!
 //! Empty values count as unset (templates often pass `""` for optional parameters).
 //! Anything else that is wrong stops the cold start with a message naming the variable:
@@ -51,7 +52,7 @@ pub struct Config {
     pub events_region: Option<String>,
     /// `AWS_REGION`.
     pub aws_region: Option<String>,
-    /// Concurrency, attempts, timeout.
+    /// Concurrency, attempts, timeout, the development CA.
     pub settings: PublisherSettings,
 }
 
@@ -103,6 +104,7 @@ impl Config {
                 DEFAULT_REQUEST_TIMEOUT_MS,
                 50..=900_000,
             )?),
+            development_ca_pem: development_ca(&endpoint, var("EVENTS_DEV_CA_PEM"))?,
             ..PublisherSettings::default()
         };
         Ok(Self {
@@ -171,6 +173,7 @@ pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError>
         concurrency = config.settings.concurrency,
         max_attempts = config.settings.max_attempts,
         request_timeout_ms = config.settings.request_timeout.as_millis() as u64,
+        development_ca = config.settings.development_ca_pem.is_some(),
         "publisher configured"
     );
     if let Some(host_region) = region.host_region.as_ref().filter(|r| **r != region.region) {
@@ -216,6 +219,32 @@ async fn resolve_api_endpoint(sdk: &SdkConfig, api_id: &str) -> Result<Endpoint,
             )
         })?;
     Endpoint::parse(domain).map_err(|e| invalid("EVENTS_API_ID", e.to_string()))
+}
+
+/// `EVENTS_DEV_CA_PEM`, refused unless the endpoint is https on a development host: a
+/// development CA must never be able to vouch for a real AppSync endpoint.
+fn development_ca(
+    endpoint: &EndpointSource,
+    pem: Option<String>,
+) -> Result<Option<String>, FunctionError> {
+    let Some(pem) = pem else {
+        return Ok(None);
+    };
+    let development = matches!(endpoint, EndpointSource::Given(e)
+        if e.url().scheme() == "https" && e.is_development_host());
+    if !development {
+        return Err(invalid(
+            "EVENTS_DEV_CA_PEM",
+            "a development CA is only accepted when EVENTS_ENDPOINT is https:// on localhost, a loopback address or host.docker.internal; unset it".into(),
+        ));
+    }
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(invalid(
+            "EVENTS_DEV_CA_PEM",
+            "not a PEM certificate; set it to the text of the CA file (e.g. \"$(cat .dev/certs/ca.pem)\")".into(),
+        ));
+    }
+    Ok(Some(pem))
 }
 
 fn invalid(name: &'static str, reason: String) -> FunctionError {
@@ -334,6 +363,37 @@ mod tests {
             &[("EVENTS_ENDPOINT", "https://x.example.com/graphql")],
             "EVENTS_ENDPOINT",
         );
+    }
+
+    #[test]
+    fn a_development_ca_is_accepted_only_for_https_on_a_development_host() {
+        let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        for endpoint in [
+            "https://host.docker.internal:4010",
+            "https://localhost:4010",
+            "https://127.0.0.1:4010",
+        ] {
+            let c = config(&[("EVENTS_ENDPOINT", endpoint), ("EVENTS_DEV_CA_PEM", ca)])
+                .unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+            assert_eq!(c.settings.development_ca_pem.as_deref(), Some(ca.trim()));
+        }
+        for endpoint in [
+            ("EVENTS_ENDPOINT", "abc.appsync-api.eu-west-1.amazonaws.com"),
+            ("EVENTS_ENDPOINT", "https://events.example.com"),
+            ("EVENTS_ENDPOINT", "http://127.0.0.1:4010"),
+            ("EVENTS_API_ID", "abcdefghijklmnopqrstuvwxyz"),
+        ] {
+            error_names(&[endpoint, ("EVENTS_DEV_CA_PEM", ca)], "EVENTS_DEV_CA_PEM");
+        }
+        error_names(
+            &[
+                ("EVENTS_ENDPOINT", "https://host.docker.internal:4010"),
+                ("EVENTS_DEV_CA_PEM", ".dev/certs/ca.pem"),
+            ],
+            "EVENTS_DEV_CA_PEM",
+        );
+        let c = config(&[("EVENTS_ENDPOINT", "https://localhost:4010")]).expect("valid");
+        assert_eq!(c.settings.development_ca_pem, None);
     }
 
     #[test]

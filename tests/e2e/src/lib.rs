@@ -15,10 +15,13 @@
 //! - [`tls_front`]: HTTPS in front of a loopback server, from a private CA.
 //! - [`cfn`]: CloudFormation on paper — parameters, `Rules`, conditions and intrinsics of
 //!   `template.yaml` evaluated for one parameter set.
+//! - [`docker`]: a private `dockerd` on its own bridge and an offline stand-in for the
+//!   Lambda base image, for `sam local invoke` (`tests/sam_local.rs`).
 
 pub mod aws_fake;
 pub mod binaries;
 pub mod cfn;
+pub mod docker;
 pub mod events;
 pub mod idp;
 pub mod invoke_api;

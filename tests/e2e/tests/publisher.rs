@@ -203,6 +203,42 @@ async fn every_sample_gets_its_expected_answer_from_a_healthy_endpoint() {
 }
 
 #[tokio::test]
+async fn a_development_ca_in_events_dev_ca_pem_is_the_only_one_trusted_for_a_loopback_endpoint() {
+    let mut fake = FakeEvents::start().await;
+    let target = format!("127.0.0.1:{}", fake.port).parse().expect("address");
+    let front = e2e::tls_front::TlsFront::start(target).await;
+    let ca = std::fs::read_to_string(front.ca_path()).expect("the front's CA");
+    let endpoint = front.base();
+    let input = json!({"channel": "/default/tls", "events": [{"n": 1}]});
+
+    // The way `sam local invoke` hands the publisher local-events' CA: the PEM text itself.
+    let trusted = publisher(
+        &fake,
+        &[("EVENTS_ENDPOINT", &endpoint), ("EVENTS_DEV_CA_PEM", &ca)],
+    )
+    .await;
+    let answer = trusted.invoke(&input).await.expect_response();
+    assert_eq!(answer, json!({"published": 1, "failed": []}));
+    assert_eq!(fake.delivered_to("/default/tls").await, [json!({"n": 1})]);
+    let logs = trusted.logs().join("\n");
+    assert!(logs.contains("\"development_ca\":true"), "{logs}");
+    assert!(!logs.contains("BEGIN CERTIFICATE"), "{logs}");
+
+    // Without it the system's roots apply, and they do not know this CA.
+    let untrusted = publisher(
+        &fake,
+        &[
+            ("EVENTS_ENDPOINT", &endpoint),
+            ("PUBLISH_MAX_ATTEMPTS", "1"),
+        ],
+    )
+    .await;
+    let answer = untrusted.invoke(&input).await.expect_response();
+    assert_eq!(answer["published"], 0, "{answer}");
+    assert_eq!(fake.delivered_to("/default/tls").await.len(), 1);
+}
+
+#[tokio::test]
 async fn more_than_five_events_are_batched_in_order_per_channel() {
     let mut fake = FakeEvents::start().await;
     let function = publisher(&fake, &[]).await;
@@ -539,10 +575,21 @@ async fn events_api_id_is_resolved_once_with_get_api() {
 
 #[tokio::test]
 async fn bad_configuration_stops_init_naming_the_variable() {
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    let cases: [(&[(&str, &str)], &str); 5] = [
         (
             &[("EVENTS_ENDPOINT", "http://events.example.com")],
             "EVENTS_ENDPOINT",
+        ),
+        (
+            &[
+                (
+                    "EVENTS_ENDPOINT",
+                    "https://abc.appsync-api.us-east-1.amazonaws.com",
+                ),
+                ("EVENTS_DEV_CA_PEM", ca),
+            ],
+            "EVENTS_DEV_CA_PEM",
         ),
         (&[("EVENTS_ENDPOINT", "")], "EVENTS_ENDPOINT"),
         (&[("PUBLISH_CONCURRENCY", "0")], "PUBLISH_CONCURRENCY"),
