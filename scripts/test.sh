@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Every test (README command 2; .ci/run calls it):
 #   formatting, clippy -D warnings, unit + integration + end-to-end tests (including the
-#   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs), the committed
+#   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs, and the
+#   Next.js example in headless Chromium, tests/e2e/tests/browser.rs), the committed
 #   authorizer samples are current, every sample answered exactly as expected under
 #   `cargo lambda watch`, cfn-lint + `sam validate --lint`, and `sam build` (x86_64).
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
 # Tools (cargo-lambda, SAM CLI, cfn-lint, PyJWT, botocore) are installed into .dev/venv on
-# first use, and the real aws-amplify client the end-to-end tests drive into
-# tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14).
+# first use, the real aws-amplify client the end-to-end tests drive into
+# tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14),
+# and examples/nextjs is installed and built (`npm ci`, `next build`, once per version).
+# The browser test needs Debian's chromium and libnss3-tools (.ci/run installs them).
 #
 # SKIP_SAM_BUILD=1 skips the (slowest) sam build step. The sam build goes to
 # .dev/sam-build, never to .aws-sam/, so it can't be deployed by accident; it builds debug
@@ -50,7 +53,7 @@ skip() {
   SKIPPED=$((SKIPPED + 1))
 }
 
-install_tools() { (ensure_venv test) && (ensure_node_modules); }
+install_tools() { (ensure_venv test) && (ensure_node_modules) && (ensure_example); }
 need() {
   command -v "$1" >/dev/null || { printf 'error: %s is not installed (the "install tools" step failed?)\n' "$1" >&2; return 1; }
 }
@@ -66,7 +69,7 @@ sam_build() {
     --parameter-overrides Architecture=x86_64
 }
 
-step "install tools (.dev/venv, tests/e2e/amplify)" install_tools
+step "install tools (.dev/venv, tests/e2e/amplify, examples/nextjs)" install_tools
 export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
