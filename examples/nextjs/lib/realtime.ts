@@ -151,10 +151,13 @@ export function live(settings: RealtimeSettings, handlers: LiveHandlers): { stop
       next: (data) => deliver(data.event as Record<string, unknown>),
       error: (error: unknown) => {
         // Only the subscription in use matters; an old one may end at its expiry.
-        if (current?.generation === mine) {
-          current = undefined;
-          fail(error);
-        }
+        if (current?.generation !== mine) return;
+        const overdue = Date.now() >= current.renewAt;
+        current = undefined;
+        // Ended after its renewal time (a throttled timer in a sleeping tab): not a
+        // refusal of a fresh token, so subscribe again with one; a refusal then is final.
+        if (overdue) void renew();
+        else fail(error);
       },
     });
     try {
