@@ -86,6 +86,32 @@ ensure_node_modules() {
   fi
 }
 
+EXAMPLE_DIR="$ROOT/examples/nextjs"
+
+# ensure_example: `npm ci` in examples/nextjs once per version of its package-lock.json,
+# then `next build` once per version of its sources (the browser test, tests/e2e/tests/
+# browser.rs, runs the built app with `next start`). Telemetry off; nothing it builds
+# fetches from the network.
+ensure_example() {
+  local hash sources
+  command -v npm >/dev/null || die "npm is required for examples/nextjs"
+  hash=$(cksum <"$EXAMPLE_DIR/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$EXAMPLE_DIR/node_modules/.installed-$hash" ]; then
+    say "npm ci --prefix examples/nextjs (Next.js, aws-amplify, playwright-core; pinned by its package-lock.json)"
+    npm ci --prefix "$EXAMPLE_DIR" --no-audit --no-fund --loglevel=error \
+      || die "npm ci --prefix examples/nextjs failed (see above)"
+    touch "$EXAMPLE_DIR/node_modules/.installed-$hash"
+  fi
+  sources=$(cd "$EXAMPLE_DIR" && find app lib next.config.mjs package-lock.json tsconfig.json -type f -print0 \
+    | sort -z | xargs -0 cat | cksum | cut -d' ' -f1)
+  if [ ! -f "$EXAMPLE_DIR/.next/BUILD_ID" ] || [ ! -f "$EXAMPLE_DIR/.next/.built-$sources" ]; then
+    say "next build (examples/nextjs)"
+    (cd "$EXAMPLE_DIR" && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build) \
+      || die "next build in examples/nextjs failed (see above)"
+    touch "$EXAMPLE_DIR/.next/.built-$sources"
+  fi
+}
+
 # free_port: prints a free loopback TCP port.
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

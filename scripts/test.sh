@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test (README command 2; .ci/run calls it):
 #   formatting, clippy -D warnings, unit + integration + end-to-end tests (including the
-#   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs), the committed
+#   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs, and the
+#   Next.js example in headless Chromium, tests/e2e/tests/browser.rs), the committed
 #   authorizer samples are current, every sample answered exactly as expected under
 #   `cargo lambda watch`, cfn-lint + `sam validate --lint`, `sam build` (x86_64), and every
 #   sample answered exactly under `sam local invoke` (tests/e2e/tests/sam_local.rs).
@@ -9,8 +10,10 @@
 # `N passed, N failed` and exits non-zero if any step failed.
 #
 # Tools (cargo-lambda, SAM CLI, cfn-lint, PyJWT, botocore) are installed into .dev/venv on
-# first use, and the real aws-amplify client the end-to-end tests drive into
-# tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14).
+# first use, the real aws-amplify client the end-to-end tests drive into
+# tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14),
+# and examples/nextjs is installed and built (`npm ci`, `next build`, once per version).
+# The browser test needs Debian's chromium and libnss3-tools (.ci/run installs them).
 #
 # SKIP_SAM_BUILD=1 skips the (slowest) sam build step and the sam local invoke step that
 # uses it. The sam build (samconfig.toml's x86_64 environment) goes to .dev/sam-build,
@@ -55,7 +58,7 @@ skip() {
   SKIPPED=$((SKIPPED + 1))
 }
 
-install_tools() { (ensure_venv test) && (ensure_node_modules); }
+install_tools() { (ensure_venv test) && (ensure_node_modules) && (ensure_example); }
 need() {
   command -v "$1" >/dev/null || { printf 'error: %s is not installed (the "install tools" step failed?)\n' "$1" >&2; return 1; }
 }
@@ -79,7 +82,7 @@ sam_local_invoke() {
     cargo test -p e2e --test sam_local --locked -- --ignored --nocapture
 }
 
-step "install tools (.dev/venv, tests/e2e/amplify)" install_tools
+step "install tools (.dev/venv, tests/e2e/amplify, examples/nextjs)" install_tools
 export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings

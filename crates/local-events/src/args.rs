@@ -28,8 +28,9 @@ pub enum Command {
 }
 
 /// Flags that take a value, with the variable each falls back to.
-const VALUED: [(&str, &str); 21] = [
+const VALUED: [(&str, &str); 22] = [
     ("--listen", "LOCAL_EVENTS_LISTEN"),
+    ("--parameter-overrides", "LOCAL_EVENTS_PARAMETER_OVERRIDES"),
     ("--namespace", "LOCAL_EVENTS_NAMESPACES"),
     ("--template", "LOCAL_EVENTS_TEMPLATE"),
     ("--connect-auth", "LOCAL_EVENTS_CONNECT_AUTH"),
@@ -168,14 +169,22 @@ fn build(raw: &Raw<'_>) -> Result<Config, Error> {
         ));
     }
 
+    let overrides = parameter_overrides(raw)?;
     let template_ttl = match raw.get("--template") {
         Some((_, path)) => {
             let path = PathBuf::from(path.trim());
-            let loaded = template::load(&path)?;
+            let loaded = template::load(&path, &overrides)?;
+            config.identity_validation = loaded.identity_validation;
             config.events = loaded.event_config;
             config.warnings.extend(loaded.warnings);
             config.template = Some(path);
             loaded.authorizer_ttl
+        }
+        None if !overrides.is_empty() => {
+            return Err(Error::invalid_argument(
+                "--parameter-overrides",
+                "parameter overrides need a --template to apply to",
+            ));
         }
         None => None,
     };
@@ -281,6 +290,33 @@ fn build(raw: &Raw<'_>) -> Result<Config, Error> {
         config.account_id = id;
     }
     Ok(config)
+}
+
+/// `--parameter-overrides K=V [K=V …]` (repeatable; whitespace-separated pairs, an empty
+/// value allowed) or `LOCAL_EVENTS_PARAMETER_OVERRIDES`.
+fn parameter_overrides(raw: &Raw<'_>) -> Result<template::Overrides, Error> {
+    let mut lists: Vec<(String, String)> = raw
+        .flags
+        .iter()
+        .filter(|(f, _)| f == "--parameter-overrides")
+        .cloned()
+        .collect();
+    if lists.is_empty() {
+        lists.extend(raw.get("--parameter-overrides"));
+    }
+    let mut overrides = template::Overrides::new();
+    for (name, list) in lists {
+        for pair in list.split_whitespace() {
+            let (key, value) = pair
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    Error::invalid_argument(&name, format!("{pair:?} is not Key=Value"))
+                })?;
+            overrides.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    Ok(overrides)
 }
 
 /// `--namespace` / `LOCAL_EVENTS_NAMESPACES`: without a template they replace the default

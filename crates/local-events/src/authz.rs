@@ -15,6 +15,7 @@ use appsync_types::{ChannelPath, EventsOperation};
 use crate::lambda::{Answer, LambdaAuthorizer, Question};
 use crate::modes::{self, AuthMode};
 use crate::sigv4::{self, DevCredentials, RequestParts};
+use crate::token::IdentityValidation;
 
 /// What a request presents, from its (lower-case) headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,7 @@ pub struct Authz {
     lambda: LambdaAuthorizer,
     iam: DevCredentials,
     region: String,
+    identity_validation: Option<IdentityValidation>,
 }
 
 impl Authz {
@@ -116,7 +118,15 @@ impl Authz {
             lambda,
             iam,
             region,
+            identity_validation: None,
         }
+    }
+
+    /// Refuses Lambda-mode tokens that do not match `check` before the authorizer is
+    /// asked, as AppSync's `IdentityValidationExpression` does.
+    pub fn with_identity_validation(mut self, check: Option<IdentityValidation>) -> Self {
+        self.identity_validation = check;
+        self
     }
 
     /// The Lambda authorizer client.
@@ -161,6 +171,16 @@ impl Authz {
                 })
             }
             Presented::Token(token) if allows(AuthMode::Lambda) => {
+                if let Some(check) = &self.identity_validation
+                    && !check.admits(token)
+                {
+                    // AppSync answers exactly like a deny, without invoking the function.
+                    return Err(Denial::Unauthorized(format!(
+                        "the token does not match the API's IdentityValidationExpression {:?} \
+                         (a missing or wrong TokenPrefix/TokenSuffix?); the authorizer was not invoked",
+                        check.pattern()
+                    )));
+                }
                 let answer = self
                     .lambda
                     .ask(Question {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::modes::EventConfig;
 use crate::sigv4::DevCredentials;
+use crate::token::IdentityValidation;
 
 /// Default listen address: loopback only, the port the dev loop expects.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4010";
@@ -132,6 +133,10 @@ pub struct Config {
     pub account_id: String,
     /// The template the modes came from, if any (for the start-up log).
     pub template: Option<PathBuf>,
+    /// The `AWS_LAMBDA` provider's `IdentityValidationExpression` (from the template):
+    /// a Lambda-mode token that does not match it is refused before the authorizer is
+    /// asked, as AppSync does. Default: none (every token reaches the authorizer).
+    pub identity_validation: Option<IdentityValidation>,
     /// Things to tell the developer at start-up (dropped auth types, `none` modes).
     pub warnings: Vec<String>,
 }
@@ -155,6 +160,7 @@ impl Default for Config {
             api_id: DEFAULT_API_ID.to_owned(),
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
             template: None,
+            identity_validation: None,
             warnings: Vec::new(),
         }
     }
@@ -208,8 +214,12 @@ OPTIONS (each also read from the variable shown; flags win):
                                     [LOCAL_EVENTS_TLS=1]
     --cert-dir <DIR>                where the development CA and certificate live, created
                                     on first use [LOCAL_EVENTS_CERT_DIR] [default: .dev/certs]
-    --template <FILE>               read auth modes and namespaces from a SAM/CloudFormation
+    --template <FILE>               read auth modes, namespaces and the token pre-filter
+                                    (IdentityValidationExpression) from a SAM/CloudFormation
                                     template (e.g. template.yaml) [LOCAL_EVENTS_TEMPLATE]
+    --parameter-overrides <K=V ...> template parameter values instead of their defaults, as
+                                    `sam deploy` takes them (e.g. 'TokenPrefix=app:');
+                                    repeatable [LOCAL_EVENTS_PARAMETER_OVERRIDES]
     --namespace <NAME>              a channel namespace using the default modes; repeatable
                                     [LOCAL_EVENTS_NAMESPACES, comma-separated]
                                     [default without a template: default]

@@ -18,7 +18,8 @@
 //! - [`args`], [`config`]: command line and `LOCAL_EVENTS_*` variables, validated at start-up;
 //!   [`template`]: reading `EventConfig` and namespaces from a SAM template; [`modes`]:
 //!   which auth modes each operation allows.
-//! - [`authz`]: the per-request decision; [`lambda`] + [`cache`]: the Lambda authorizer
+//! - [`authz`]: the per-request decision; [`token`]: the token pre-filter
+//!   (`IdentityValidationExpression`) and expiry; [`lambda`] + [`cache`]: the Lambda authorizer
 //!   over the Invoke API and its answer cache; [`sigv4`]: the independent SigV4 verifier;
 //!   [`clock`]: UTC dates.
 //! - [`publish`]: `POST /event`; [`ws`]: `/event/realtime`; [`bus`]: fan-out and the log
@@ -43,6 +44,7 @@ pub mod publish;
 pub mod sigv4;
 pub mod template;
 pub mod tls;
+pub mod token;
 pub mod ws;
 
 use std::future::Future;
@@ -182,11 +184,10 @@ impl Server {
             config.api_id.clone(),
             config.account_id.clone(),
         );
-        let authz = Arc::new(Authz::new(
-            lambda,
-            config.iam.clone(),
-            config.region.clone(),
-        ));
+        let authz = Arc::new(
+            Authz::new(lambda, config.iam.clone(), config.region.clone())
+                .with_identity_validation(config.identity_validation.clone()),
+        );
         let (stop, shutdown) = watch::channel(false);
         Ok(Self {
             listener,

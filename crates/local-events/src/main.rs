@@ -80,6 +80,10 @@ async fn run(config: Config) -> Result<(), Error> {
         auth_cache_key = state.authz.lambda().cache_key().as_str(),
         auth_cache_ttl_secs = config.authorizer.cache_ttl,
         keepalive_secs = config.keepalive.as_secs(),
+        identity_validation = config
+            .identity_validation
+            .as_ref()
+            .map_or("-", |check| check.pattern()),
         "auth"
     );
     if let Some(cert) = server.certificate() {
@@ -88,9 +92,10 @@ async fn run(config: Config) -> Result<(), Error> {
             certificate = %cert.cert_path.display(),
             new_ca = cert.new_ca,
             "TLS with the development CA: trust it once. Node: NODE_EXTRA_CA_CERTS={} ; \
-             browsers: import it as a certificate authority (Chrome: Settings > Privacy and \
-             security > Manage certificates > Authorities; Firefox: Settings > Certificates > \
-             View Certificates > Authorities > Import); curl: --cacert {}",
+             browsers and systems: docs/local-endpoint.md, \"Trusting the development CA\" \
+             (Linux Chromium: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n local-events -i {}); \
+             curl: --cacert {}",
+            cert.ca_path.display(),
             cert.ca_path.display(),
             cert.ca_path.display()
         );

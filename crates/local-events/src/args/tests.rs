@@ -139,6 +139,52 @@ fn the_template_supplies_modes_namespaces_and_cache_ttl_and_flags_add_to_it() {
 }
 
 #[test]
+fn parameter_overrides_reach_the_template_from_flags_or_the_environment() {
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml");
+    let pattern = |config: &Config| {
+        config
+            .identity_validation
+            .as_ref()
+            .map(|c| c.pattern().to_owned())
+    };
+    let default = run(&["--template", template], &[]).expect("valid");
+    assert!(pattern(&default).is_some_and(|p| p.starts_with("^supabase:")));
+    let flag = run(
+        &[
+            "--template",
+            template,
+            "--parameter-overrides",
+            "TokenPrefix=",
+            "--parameter-overrides",
+            "TokenSuffix=",
+        ],
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(pattern(&flag), None, "repeatable: both overrides apply");
+    let env = run(
+        &["--template", template],
+        &[("LOCAL_EVENTS_PARAMETER_OVERRIDES", "TokenPrefix=app:")],
+    )
+    .expect("valid");
+    assert!(pattern(&env).is_some_and(|p| p.starts_with("^app:")));
+
+    let error = run(&["--parameter-overrides", "TokenPrefix=x"], &[]).expect_err("no template");
+    assert!(error.to_string().contains("--template"), "{error}");
+    let error = run(
+        &[
+            "--template",
+            template,
+            "--parameter-overrides",
+            "TokenPrefix",
+        ],
+        &[],
+    )
+    .expect_err("not K=V");
+    assert!(error.to_string().contains("Key=Value"), "{error}");
+}
+
+#[test]
 fn remote_addresses_need_allow_remote() {
     let error = run(&["--listen", "0.0.0.0:4010"], &[]).expect_err("refused");
     assert!(error.to_string().contains("--allow-remote"), "{error}");

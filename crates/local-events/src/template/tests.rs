@@ -113,3 +113,70 @@ fn unresolvable_or_missing_values_are_errors_naming_the_property() {
     let bad_ttl = TEMPLATE.replace("Default: 60", "Default: 4000");
     assert!(parse(&bad_ttl).expect_err("ttl").contains("0 to 3600"));
 }
+
+#[test]
+fn the_project_template_prefilters_tokens_with_its_default_prefix() {
+    let config = parse(PROJECT_TEMPLATE).expect("readable");
+    let check = config
+        .identity_validation
+        .expect("TokenPrefix defaults to supabase:, so the !If picks the expression");
+    assert_eq!(
+        check.pattern(),
+        r"^supabase:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+    );
+    assert!(check.admits("supabase:a.b.c"));
+    assert!(!check.admits("a.b.c"));
+}
+
+fn overrides(pairs: &[(&str, &str)]) -> Overrides {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn parameter_overrides_flow_into_the_expression_and_its_condition() {
+    let config = parse_with(
+        PROJECT_TEMPLATE,
+        &overrides(&[("TokenPrefix", ""), ("TokenSuffix", ":v1")]),
+    )
+    .expect("readable");
+    let check = config.identity_validation.expect("a suffix is a wrapper");
+    assert!(check.admits("a.b.c:v1"));
+    assert!(!check.admits("supabase:a.b.c"));
+
+    let config = parse_with(
+        PROJECT_TEMPLATE,
+        &overrides(&[("TokenPrefix", ""), ("TokenSuffix", "")]),
+    )
+    .expect("readable");
+    assert_eq!(
+        config.identity_validation, None,
+        "no wrapper: HasTokenWrapper is false, the property is AWS::NoValue"
+    );
+}
+
+#[test]
+fn overrides_are_checked_like_cloudformation_checks_parameters() {
+    let error = parse_with(PROJECT_TEMPLATE, &overrides(&[("TokenPrefix", "a.b")]))
+        .expect_err("AllowedPattern refuses '.'");
+    assert!(error.contains("AllowedPattern"), "{error}");
+    let error = parse_with(PROJECT_TEMPLATE, &overrides(&[("Nope", "x")])).expect_err("unknown");
+    assert!(error.contains("no parameter Nope"), "{error}");
+}
+
+#[test]
+fn conditions_and_no_value_resolve_in_the_fixture() {
+    let dev = parse(TEMPLATE).expect("readable");
+    assert_eq!(dev.identity_validation, None, "IsProd is false by default");
+    let prod = parse_with(TEMPLATE, &overrides(&[("Stage", "prod")])).expect("readable");
+    assert_eq!(
+        prod.identity_validation.map(|c| c.pattern().to_owned()),
+        Some("^x$".to_owned())
+    );
+    assert!(
+        prod.event_config.namespaces.contains_key("chat-prod"),
+        "overrides reach !Sub too"
+    );
+}

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use appsync_types::{ChannelPath, EventsOperation};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -23,6 +23,8 @@ use crate::authz::{Subject, header_pairs};
 use crate::bus::ReceivedEvent;
 use crate::sigv4::RequestParts;
 
+/// How often subscriptions are checked for an expired token.
+const EXPIRY_CHECK: Duration = Duration::from_millis(250);
 /// Frames queued for a client before fan-out waits for it.
 const OUT_QUEUE: usize = 1024;
 /// How long a refused connection stays open waiting for the client's first message, to
@@ -43,6 +45,16 @@ pub struct Subscription {
     pub channel: ChannelPath,
     /// Only events with a larger bus sequence number are delivered.
     pub after: u64,
+    /// When the Lambda-mode token it was authorized with expires (the JWT's `exp`): from
+    /// then on nothing is delivered to it and it ends with a `subscribe_error`.
+    pub expires: Option<SystemTime>,
+}
+
+impl Subscription {
+    /// Whether its token has expired at `now`.
+    pub fn expired(&self, now: SystemTime) -> bool {
+        self.expires.is_some_and(|at| at <= now)
+    }
 }
 
 /// What the message handlers share.
@@ -232,14 +244,51 @@ async fn write(
     let _ = sink.close().await;
 }
 
-/// Keep-alives every `keepalive`, and one `data` frame per published event per matching
-/// subscription.
+/// Ends the subscriptions whose token has expired: removed, then answered with a
+/// `subscribe_error` (`UnauthorizedException`) so the client knows to subscribe again.
+/// `false` once the socket is gone.
+async fn end_expired(conn: &Conn) -> bool {
+    let now = SystemTime::now();
+    let ended: Vec<(String, Subscription)> = {
+        let mut subscriptions = conn.subscriptions();
+        let ids: Vec<String> = subscriptions
+            .iter()
+            .filter(|(_, s)| s.expired(now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| subscriptions.remove(&id).map(|s| (id, s)))
+            .collect()
+    };
+    for (id, subscription) in ended {
+        tracing::info!(subscription = %id, channel = %subscription.channel, "subscription ended: its token expired");
+        let message = "the token this subscription was authorized with has expired; \
+                       subscribe again with a fresh token before it expires";
+        if !conn
+            .send(frames::failure(
+                "subscribe",
+                &id,
+                "UnauthorizedException",
+                message,
+            ))
+            .await
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Keep-alives every `keepalive`, one `data` frame per published event per matching
+/// subscription, and the end of subscriptions whose token expired.
 async fn fan_out(
     conn: Conn,
     mut events: broadcast::Receiver<Arc<ReceivedEvent>>,
     keepalive: Duration,
 ) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+    let mut expiry = tokio::time::interval(EXPIRY_CHECK);
+    expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticks.tick() => {
@@ -247,13 +296,19 @@ async fn fan_out(
                     break;
                 }
             }
+            _ = expiry.tick() => {
+                if !end_expired(&conn).await {
+                    break;
+                }
+            }
             event = events.recv() => match event {
                 Ok(event) => {
                     let Ok(channel) = ChannelPath::parse(&event.channel) else { continue };
+                    let now = SystemTime::now();
                     let targets: Vec<String> = conn
                         .subscriptions()
                         .iter()
-                        .filter(|(_, s)| event.sequence > s.after && s.channel.matches(&channel))
+                        .filter(|(_, s)| event.sequence > s.after && s.channel.matches(&channel) && !s.expired(now))
                         .map(|(id, _)| id.clone())
                         .collect();
                     for id in targets {

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::modes::AuthMode;
 use crate::publish::{self, ValidPublish};
 use crate::sigv4::RequestParts;
+use crate::token;
 
 /// The most subscriptions one connection may hold (a local bound on memory).
 pub const MAX_SUBSCRIPTIONS: usize = 200;
@@ -150,19 +151,34 @@ async fn subscribe(conn: &Conn, id: &str, frame: &Map<String, Value>) {
         frame,
         body.as_bytes(),
     );
-    if let Err(denial) = conn.state.authz.decide(subject).await {
-        conn.send(fail(denial.error_type(), denial.message())).await;
-        return;
-    }
+    // A Lambda-mode subscription lasts until its token expires (docs/local-endpoint.md).
+    let expires = match &subject.parts.header("authorization") {
+        Some(token) if !token.trim_start().starts_with("AWS4-") => token::expiry(token),
+        _ => None,
+    };
+    let allowed = match conn.state.authz.decide(subject).await {
+        Ok(allowed) => allowed,
+        Err(denial) => {
+            conn.send(fail(denial.error_type(), denial.message())).await;
+            return;
+        }
+    };
+    let expires = expires.filter(|_| allowed.mode == AuthMode::Lambda);
     let after = conn.state.bus.last_sequence();
     conn.subscriptions().insert(
         id.to_owned(),
         Subscription {
             channel: channel.clone(),
             after,
+            expires,
         },
     );
-    tracing::info!(subscription = id, %channel, "subscribed");
+    let expires_in_secs = expires.and_then(|at| {
+        at.duration_since(std::time::SystemTime::now())
+            .ok()
+            .map(|d| d.as_secs())
+    });
+    tracing::info!(subscription = id, %channel, ?expires_in_secs, "subscribed");
     conn.send(frames::success("subscribe", id)).await;
 }
 

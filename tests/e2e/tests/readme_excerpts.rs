@@ -1,0 +1,63 @@
+//! The README's client code is not a second copy that can drift: each block marked
+//! `<!-- excerpt: <file> -->` must consist of lines of that file (the browser test runs the
+//! file, `tests/e2e/tests/browser.rs`).
+
+use e2e::binaries::workspace_root;
+
+/// `(file, lines of the fenced block)` for every marked block of `markdown`.
+fn excerpts(markdown: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut lines = markdown.lines();
+    while let Some(line) = lines.next() {
+        let Some(file) = line
+            .trim()
+            .strip_prefix("<!-- excerpt: ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let fence = lines.next().unwrap_or_default();
+        assert!(
+            fence.starts_with("```"),
+            "a code block must follow the excerpt marker for {file}"
+        );
+        let block = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .map(str::to_owned)
+            .collect();
+        found.push((file.to_owned(), block));
+    }
+    found
+}
+
+#[test]
+fn every_readme_excerpt_line_is_in_the_file_it_names() {
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let found = excerpts(&readme);
+    assert!(
+        !found.is_empty(),
+        "the README marks its Amplify snippet as an excerpt"
+    );
+    for (file, block) in found {
+        let source =
+            std::fs::read_to_string(root.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let source: Vec<&str> = source.lines().map(str::trim).collect();
+        for line in block.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            assert!(
+                source.contains(&line),
+                "README excerpt line not in {file}: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn marked_blocks_are_found_with_the_file_they_name() {
+    let found = excerpts("x\n<!-- excerpt: a.ts -->\n```ts\nconst a = 1;\n```\n");
+    assert_eq!(
+        found,
+        [("a.ts".to_owned(), vec!["const a = 1;".to_owned()])]
+    );
+}
