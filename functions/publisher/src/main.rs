@@ -7,17 +7,19 @@
 //! this crate only wires it to Lambda.
 //!
 //! # Layout
-//! - `main.rs`: logging, init (config, AWS credentials, endpoint, HTTP client — all once),
+//! - `main.rs`: init (config, AWS credentials, endpoint, HTTP client — all once),
 //!   then the runtime loop.
 //! - [`config`]: environment → typed configuration → [`events_publisher::Publisher`].
 //! - [`input`]: recognizing direct, SQS and EventBridge inputs.
 //! - [`handler`]: publishing and the answer for each input kind.
 //! - [`error`]: the crate's error type, [`error::FunctionError`].
+//! - [`logging`]: the log subscriber (JSON or text; colour only on a terminal).
 
 mod config;
 mod error;
 mod handler;
 mod input;
+mod logging;
 
 use lambda_runtime::{Error, service_fn};
 
@@ -26,7 +28,7 @@ use crate::config::Config;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT (JSON) and AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
-    lambda_runtime::tracing::init_default_subscriber();
+    logging::init();
 
     let publisher = match init().await {
         Ok(publisher) => publisher,
