@@ -124,3 +124,159 @@ async fn text_logs_to_a_pipe_carry_no_colour_codes() {
     assert!(logs.iter().any(|l| l.contains("ERROR")), "{logs:#?}");
     assert!(logs.iter().all(|l| !l.contains(ESC)), "{logs:#?}");
 }
+
+/// The CloudWatch EMF lines the function printed so far, parsed.
+fn metric_lines(f: &LambdaProcess) -> Vec<Value> {
+    f.logs()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect()
+}
+
+async fn settled_metric_lines(f: &LambdaProcess, count: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        if metric_lines(f).len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    metric_lines(f)
+}
+
+#[tokio::test]
+async fn authorizer_metrics_are_emf_lines_with_bounded_dimensions() {
+    let key = TestKey::es256();
+    let server = JwksServer::start(vec![key.jwk("es")]).await;
+    let iss = format!("{}/auth/v1", server.base());
+    let jwks = server.jwks_url();
+    let f = LambdaProcess::start(
+        &binary("authorizer"),
+        &[
+            ("JWT_ISSUER", &iss),
+            ("JWT_JWKS_URL", &jwks),
+            ("METRICS_ENABLED", "true"),
+            ("METRICS_NAMESPACE", "E2E/Authorizer"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "e2e-authorizer"),
+        ],
+    )
+    .await;
+    let token = key.token(Some("es"), &claims(&iss));
+    let mut expired = claims(&iss);
+    expired["exp"] = json!(e2e::idp::now() - 3600);
+    for event in [
+        connect(&token),
+        connect(&token),
+        connect(&key.token(Some("es"), &expired)),
+    ] {
+        f.invoke(&event).await.expect_response();
+    }
+    let lines = settled_metric_lines(&f, 3).await;
+    assert_eq!(lines.len(), 3, "one line per invocation: {lines:#?}");
+    let directive = |dims: Value, name: &str| json!({"Namespace": "E2E/Authorizer", "Dimensions": [dims], "Metrics": [{"Name": name, "Unit": "Count"}]});
+    // First: an allow, and the init prefetch's key-set fetch.
+    assert_eq!(
+        lines[0]["_aws"]["CloudWatchMetrics"],
+        json!([
+            directive(json!(["FunctionName", "Operation", "Outcome"]), "Decisions"),
+            directive(json!(["FunctionName"]), "KeySetFetches"),
+        ]),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        (
+            &lines[0]["FunctionName"],
+            &lines[0]["Operation"],
+            &lines[0]["Outcome"],
+            &lines[0]["Decisions"],
+            &lines[0]["KeySetFetches"]
+        ),
+        (
+            &json!("e2e-authorizer"),
+            &json!("EVENT_CONNECT"),
+            &json!("allow"),
+            &json!(1),
+            &json!(1)
+        )
+    );
+    // Second: the same token, answered by the recent-token cache; no new fetch.
+    assert_eq!(
+        lines[1]["_aws"]["CloudWatchMetrics"],
+        json!([
+            directive(json!(["FunctionName", "Operation", "Outcome"]), "Decisions"),
+            directive(json!(["FunctionName"]), "RecentTokenHits"),
+        ])
+    );
+    assert_eq!(lines[1]["RecentTokenHits"], 1);
+    // Third: a deny, counted by reason.
+    assert_eq!(
+        lines[2]["_aws"]["CloudWatchMetrics"],
+        json!([
+            directive(json!(["FunctionName", "Operation", "Outcome"]), "Decisions"),
+            directive(json!(["FunctionName", "Reason"]), "Denials"),
+        ])
+    );
+    assert_eq!(
+        (
+            &lines[2]["Outcome"],
+            &lines[2]["Reason"],
+            &lines[2]["Denials"]
+        ),
+        (&json!("deny"), &json!("expired"), &json!(1))
+    );
+    // Dimensions never carry the user, the channel or the token.
+    let text = f.logs().join("\n");
+    let metrics_text: String = lines.iter().map(Value::to_string).collect();
+    assert!(!metrics_text.contains("user-1") && !metrics_text.contains(&token));
+    assert!(!text.contains(&token), "no token in any log line");
+}
+
+#[tokio::test]
+async fn key_set_failures_and_infrastructure_denials_are_counted() {
+    let key = TestKey::es256();
+    let server = JwksServer::start(vec![key.jwk("es")]).await;
+    server.set_mode(e2e::idp::Mode::Status(503));
+    let iss = format!("{}/auth/v1", server.base());
+    let jwks = server.jwks_url();
+    let f = LambdaProcess::start(
+        &binary("authorizer"),
+        &[
+            ("JWT_ISSUER", &iss),
+            ("JWT_JWKS_URL", &jwks),
+            ("METRICS_ENABLED", "true"),
+        ],
+    )
+    .await;
+    f.invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+        .await
+        .expect_response();
+    let lines = settled_metric_lines(&f, 1).await;
+    let line = &lines[0];
+    assert_eq!(line["Reason"], "keys_unavailable", "{line}");
+    assert_eq!(line["InfrastructureDenials"], 1, "{line}");
+    assert_eq!(line["KeySetFetches"], 1, "{line}");
+    assert_eq!(line["KeySetFetchFailures"], 1, "{line}");
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "AppSyncJwtAuth"
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_off_by_default() {
+    let key = TestKey::es256();
+    let server = JwksServer::start(vec![key.jwk("es")]).await;
+    let iss = format!("{}/auth/v1", server.base());
+    let jwks = server.jwks_url();
+    let f = LambdaProcess::start(
+        &binary("authorizer"),
+        &[("JWT_ISSUER", &iss), ("JWT_JWKS_URL", &jwks)],
+    )
+    .await;
+    f.invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+        .await
+        .expect_response();
+    settle(&f, "allowed").await;
+    assert!(metric_lines(&f).is_empty());
+}
