@@ -6,14 +6,13 @@
 //! [`jwt_authz::Authorizer`] ([`handler`]). Secrets Manager / SSM are only touched at init
 //! and only when configured ([`secrets`]).
 
-mod config;
 mod handler;
 mod logging;
 mod metrics;
-mod secrets;
 
 use std::sync::Arc;
 
+use authorizer::{config, secrets};
 use jwt_authz::Authorizer;
 use jwt_authz::issuer::Dependencies;
 use lambda_runtime::layers::TracingLayer;
