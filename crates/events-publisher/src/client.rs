@@ -218,6 +218,7 @@ impl Publisher {
         for lane in lane_results {
             report.requests += lane.requests;
             report.retries += lane.retries;
+            report.request_latencies.extend(lane.latencies);
             for batch in lane.batches {
                 for (offset, result) in batch.results.into_iter().enumerate() {
                     if let Some(slot) = results[batch.input].get_mut(batch.start + offset) {
@@ -268,6 +269,7 @@ impl Publisher {
                     .await;
                 out.requests += sent.requests;
                 out.retries += sent.requests.saturating_sub(1);
+                out.latencies.extend(sent.latencies);
                 if sent.results.iter().any(Result::is_err) {
                     blocked = Some(format!(
                         "not sent: an earlier request to {} failed, and sending later events first would reorder the channel",
@@ -330,6 +332,7 @@ struct LaneResult {
     batches: Vec<BatchResult>,
     requests: usize,
     retries: usize,
+    latencies: Vec<std::time::Duration>,
 }
 
 fn outcome(

@@ -47,6 +47,8 @@ pub struct PublishReport {
     pub requests: usize,
     /// Of those, how many were retries.
     pub retries: usize,
+    /// Time to the response (or the transport error) of each request sent, for metrics.
+    pub request_latencies: Vec<std::time::Duration>,
 }
 
 impl PublishReport {

@@ -24,6 +24,8 @@ pub(crate) struct BatchOutcome {
     pub results: Vec<Result<(), String>>,
     /// HTTP requests made.
     pub requests: usize,
+    /// Time to the response (or the transport error) of each request that was sent.
+    pub latencies: Vec<Duration>,
 }
 
 enum Attempt {
@@ -50,6 +52,7 @@ impl Publisher {
         let mut reasons: Vec<Option<String>> = vec![None; events.len()];
         let mut pending: Vec<usize> = (0..events.len()).collect();
         let mut requests = 0;
+        let mut latencies = Vec::new();
         let mut stop = "the deadline was reached before it could be sent".to_owned();
         for attempt in 1..=settings.max_attempts {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -63,7 +66,10 @@ impl Publisher {
             requests += 1;
             let timeout = settings.request_timeout.min(remaining);
             let mut wait_at_least = None;
-            match self.attempt(channel, &sent, timeout, attempt).await {
+            match self
+                .attempt(channel, &sent, timeout, attempt, &mut latencies)
+                .await
+            {
                 Attempt::Delivered(failed) => {
                     let mut still = Vec::new();
                     for (position, &event) in pending.iter().enumerate() {
@@ -140,6 +146,7 @@ impl Publisher {
                 .map(|r| r.unwrap_or_else(|| Err("not attempted (internal error)".to_owned())))
                 .collect(),
             requests,
+            latencies,
         }
     }
 
@@ -149,6 +156,7 @@ impl Publisher {
         events: &[&str],
         timeout: Duration,
         attempt: u32,
+        latencies: &mut Vec<Duration>,
     ) -> Attempt {
         let body = match serde_json::to_vec(&RequestBody {
             channel,
@@ -194,7 +202,9 @@ impl Publisher {
         }
         let started = Instant::now();
         let result = request.send().await;
-        let latency_ms = started.elapsed().as_millis() as u64;
+        let latency = started.elapsed();
+        latencies.push(latency);
+        let latency_ms = latency.as_millis() as u64;
         let response = match result {
             Ok(response) => response,
             Err(e) => {

@@ -30,6 +30,11 @@ pub enum Denial {
     KidMissing,
     /// No key with the token's `kid` (after a refresh, if one was allowed).
     UnknownKid,
+    /// The key set publishes a key with the token's `kid` but none of those keys can be
+    /// used (`use` not `sig`, `key_ops` without `verify`, unsupported type or curve, `alg`
+    /// mismatch, invalid members); or the token has no `kid` and the set has no usable key.
+    /// A fault of the key set, not of the token: the key-set load logged why at WARN.
+    KeyUnusable,
     /// The signature does not verify.
     BadSignature,
     /// The payload is not a JSON object, or `iss` is absent or not a string.
@@ -79,6 +84,7 @@ impl Denial {
             Self::AlgorithmNotAllowed => "alg_not_allowed",
             Self::KidMissing => "kid_missing",
             Self::UnknownKid => "unknown_kid",
+            Self::KeyUnusable => "key_unusable",
             Self::BadSignature => "bad_signature",
             Self::PayloadInvalid => "payload_invalid",
             Self::UnknownIssuer => "unknown_issuer",

@@ -311,6 +311,38 @@ impl Issuer {
             Keys::Secret(_) => 0,
         }
     }
+
+    /// Failed key-set loads so far (0 for a shared-secret issuer).
+    pub fn fetch_failure_count(&self) -> u64 {
+        match &self.keys {
+            Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => cache.failure_count(),
+            Keys::Secret(_) => 0,
+        }
+    }
+
+    /// The key-set cache, for an issuer verified with a key set, alone or beside a shared
+    /// secret (`None` for a shared secret alone).
+    pub fn key_cache(&self) -> Option<&JwksCache> {
+        match &self.keys {
+            Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => Some(cache),
+            Keys::Secret(_) => None,
+        }
+    }
+
+    /// The algorithm allow-list, as configured (or the profile's default).
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The claim checks (`aud`, leeway).
+    pub fn claim_checks(&self) -> &ClaimChecks {
+        &self.checks
+    }
+
+    /// The issuer profile's own checks.
+    pub fn profile_checks(&self) -> &ProfileChecks {
+        &self.profile_checks
+    }
 }
 
 fn resolve_algorithms(

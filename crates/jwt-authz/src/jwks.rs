@@ -16,7 +16,8 @@
 //!   [`JwksPolicy::failure_backoff`]; an empty cache (JWKS unreachable at cold start)
 //!   recovers on its own with the first request after that.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::fetch::{Fetcher, parse_fetch_url};
-use crate::keys::{Jwk, VerifyingKey};
+use crate::keys::{Jwk, SkipReason, VerifyingKey};
 use crate::{Denial, Error};
 
 /// The most keys kept from one key set.
@@ -70,10 +71,37 @@ pub enum KeySource {
     },
 }
 
+/// A key the set publishes that cannot be used, and why (no key material).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// The JWK `kid`, if any.
+    pub kid: Option<String>,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+}
+
+impl fmt::Display for SkippedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kid {
+            Some(kid) => write!(f, "kid {kid:?}: {}", self.reason),
+            None => write!(f, "key without kid: {}", self.reason),
+        }
+    }
+}
+
 /// A parsed key set.
+///
+/// Keys that cannot be used are kept by `kid` and reason ([`skipped`](Self::skipped)), so
+/// a token naming one is denied as [`Denial::KeyUnusable`] rather than `unknown_kid`, and
+/// the operator is told why at WARN — once per load: when the set has no usable key, at
+/// parse time; when a token names a `kid` that only skipped keys carry, on the first such
+/// request.
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: Vec<Arc<VerifyingKey>>,
+    skipped: Vec<SkippedKey>,
+    /// Whether this load already logged the WARN about unusable keys.
+    warned: AtomicBool,
 }
 
 impl KeySet {
@@ -88,6 +116,7 @@ impl KeySet {
             message: format!("not a JWKS document ({e})"),
         })?;
         let mut keys = Vec::new();
+        let mut skipped = Vec::new();
         for value in doc.keys.into_iter() {
             let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
                 tracing::debug!(%url, "skipping a key that is not a JWK object");
@@ -98,16 +127,42 @@ impl KeySet {
                 Ok(_) => {
                     tracing::warn!(%url, max = MAX_KEYS, "key set has too many keys; extra keys ignored")
                 }
-                Err(reason) => tracing::debug!(%url, kid = jwk.kid(), ?reason, "skipping key"),
+                Err(reason) => {
+                    tracing::debug!(%url, kid = jwk.kid(), %reason, "skipping key");
+                    if skipped.len() < MAX_KEYS {
+                        skipped.push(SkippedKey {
+                            kid: jwk.kid().map(str::to_owned),
+                            reason,
+                        });
+                    }
+                }
             }
         }
-        Ok(Self { keys })
+        let set = Self {
+            keys,
+            skipped,
+            warned: AtomicBool::new(false),
+        };
+        if set.keys.is_empty() {
+            set.warned.store(true, Ordering::Relaxed);
+            if set.skipped.is_empty() {
+                tracing::warn!(%url, "key set has no keys; every token is denied (unknown_kid) until it has");
+            } else {
+                tracing::warn!(
+                    %url,
+                    skipped = %set.describe_skipped(None),
+                    "key set has no usable key; every token is denied (key_unusable) until it has"
+                );
+            }
+        }
+        Ok(set)
     }
 
     /// Builds a set from keys directly (static or shared-secret keys).
     pub fn from_keys(keys: Vec<VerifyingKey>) -> Self {
         Self {
             keys: keys.into_iter().map(Arc::new).collect(),
+            ..Self::default()
         }
     }
 
@@ -121,6 +176,26 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// The usable keys, in document order.
+    pub fn keys(&self) -> impl Iterator<Item = &VerifyingKey> {
+        self.keys.iter().map(Arc::as_ref)
+    }
+
+    /// The keys that were published but cannot be used, in document order.
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
+    }
+
+    /// `kid "a": reason; kid "b": reason` for the skipped keys (all, or those with `kid`).
+    fn describe_skipped(&self, kid: Option<&str>) -> String {
+        self.skipped
+            .iter()
+            .filter(|s| kid.is_none() || s.kid.as_deref() == kid)
+            .map(SkippedKey::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The key for `kid` and `alg`. Without a `kid`, the set must hold exactly one key.
     ///
     /// Some providers publish one `kid` for several keys (e.g. an RSA and an EC key): the
@@ -130,11 +205,14 @@ impl KeySet {
         let key = match kid {
             Some(kid) => {
                 let mut named = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
-                let first = named.clone().next().ok_or(Denial::UnknownKid)?;
+                let Some(first) = named.clone().next() else {
+                    return Err(self.unusable(kid));
+                };
                 named.find(|k| k.allows(alg)).unwrap_or(first)
             }
             None => match self.keys.as_slice() {
                 [only] => only,
+                [] if !self.skipped.is_empty() => return Err(Denial::KeyUnusable),
                 [] => return Err(Denial::UnknownKid),
                 _ => return Err(Denial::KidMissing),
             },
@@ -144,6 +222,22 @@ impl KeySet {
         } else {
             Err(Denial::AlgorithmNotAllowed)
         }
+    }
+
+    /// The denial for a `kid` no usable key carries: [`Denial::KeyUnusable`] (with one
+    /// WARN per load) when a skipped key carries it, else [`Denial::UnknownKid`].
+    fn unusable(&self, kid: &str) -> Denial {
+        if !self.skipped.iter().any(|s| s.kid.as_deref() == Some(kid)) {
+            return Denial::UnknownKid;
+        }
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                kid,
+                skipped = %self.describe_skipped(Some(kid)),
+                "a token names a key the key set publishes but that cannot be used; denied as key_unusable"
+            );
+        }
+        Denial::KeyUnusable
     }
 }
 
@@ -179,6 +273,7 @@ pub struct JwksCache {
     refresh: tokio::sync::Mutex<RefreshState>,
     generation: AtomicU64,
     fetches: AtomicU64,
+    failures: AtomicU64,
 }
 
 impl JwksCache {
@@ -192,6 +287,7 @@ impl JwksCache {
             refresh: tokio::sync::Mutex::new(RefreshState::default()),
             generation: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
         }
     }
 
@@ -213,6 +309,21 @@ impl JwksCache {
     /// How many fetch attempts this cache has made (discovery and JWKS), for metrics/tests.
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// How many key-set loads failed (unreachable, refused, not a key set), for metrics.
+    pub fn failure_count(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Where the keys come from.
+    pub fn source(&self) -> &KeySource {
+        &self.source
+    }
+
+    /// The key set now in memory, if one was loaded.
+    pub fn current(&self) -> Option<Arc<KeySet>> {
+        self.snapshot().map(|(set, _)| set)
     }
 
     fn snapshot(&self) -> Option<(Arc<KeySet>, Instant)> {
@@ -307,6 +418,7 @@ impl JwksCache {
             }
             Err(error) => {
                 tracing::warn!(%error, trigger = ?trigger, "key set refresh failed");
+                self.failures.fetch_add(1, Ordering::Relaxed);
                 state.last_failure = Some(Instant::now());
                 Err(Some(error))
             }
@@ -341,23 +453,29 @@ impl JwksCache {
     }
 
     async fn discover(&self, url: &Url, issuer: &str) -> Result<Url, Error> {
-        #[derive(Deserialize)]
-        struct Discovery {
-            issuer: String,
-            jwks_uri: String,
-        }
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let body = self.fetcher.get(url).await?;
-        let doc: Discovery = serde_json::from_slice(&body).map_err(|e| Error::Document {
-            url: url.to_string(),
-            message: format!("not an OpenID discovery document ({e})"),
-        })?;
-        if doc.issuer != issuer {
-            return Err(Error::Document {
-                url: url.to_string(),
-                message: format!("declares issuer {:?}, expected {issuer:?}", doc.issuer),
-            });
-        }
-        parse_fetch_url("jwks_uri", &doc.jwks_uri)
+        discover(self.fetcher.as_ref(), url, issuer).await
     }
+}
+
+/// OIDC discovery: fetches the document at `url`, checks that it declares `issuer`
+/// exactly, and returns its `jwks_uri` (held to the same rules as a configured JWKS URL).
+pub async fn discover(fetcher: &dyn Fetcher, url: &Url, issuer: &str) -> Result<Url, Error> {
+    #[derive(Deserialize)]
+    struct Discovery {
+        issuer: String,
+        jwks_uri: String,
+    }
+    let body = fetcher.get(url).await?;
+    let doc: Discovery = serde_json::from_slice(&body).map_err(|e| Error::Document {
+        url: url.to_string(),
+        message: format!("not an OpenID discovery document ({e})"),
+    })?;
+    if doc.issuer != issuer {
+        return Err(Error::Document {
+            url: url.to_string(),
+            message: format!("declares issuer {:?}, expected {issuer:?}", doc.issuer),
+        });
+    }
+    parse_fetch_url("jwks_uri", &doc.jwks_uri)
 }

@@ -114,17 +114,50 @@ pub struct Jwk {
     y: Option<String>,
 }
 
-/// Why a JWK was skipped (for debug logs; carries no key material).
+/// Why a JWK was skipped. Carries no key material; [`as_str`](Self::as_str) is the text
+/// logged and shown by diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SkipReason {
-    /// `use` is not `sig` or `key_ops` lacks `verify`.
-    NotForSignatures,
-    /// `kty`/`crv` we do not support, or a symmetric key.
-    UnsupportedType,
+    /// `use` is present and is not `sig` (e.g. an encryption key).
+    UseNotSig,
+    /// `key_ops` is present and lacks `verify` (e.g. `["sign"]`, as some libraries write
+    /// when they export a private key).
+    KeyOpsWithoutVerify,
+    /// A `kty` we do not verify with (anything but RSA, EC, OKP).
+    UnsupportedKeyType,
+    /// A symmetric (`oct`) key: a published HMAC key would let anyone mint tokens.
+    Symmetric,
+    /// An EC or OKP curve we do not support (only P-256, P-384 and Ed25519).
+    UnsupportedCurve,
     /// `alg` unknown or inconsistent with the key type.
     AlgorithmMismatch,
-    /// Required members missing or not decodable.
+    /// Required members missing or not decodable, or the key is rejected by the crypto
+    /// library (e.g. a point off the curve, an RSA modulus under 2048 bits).
     Invalid,
+}
+
+impl SkipReason {
+    /// What is wrong, in words an operator can act on.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::UseNotSig => "\"use\" is not \"sig\"",
+            Self::KeyOpsWithoutVerify => "\"key_ops\" does not contain \"verify\"",
+            Self::UnsupportedKeyType => "unsupported \"kty\" (only RSA, EC, OKP)",
+            Self::Symmetric => "symmetric (oct) key in a public key set; never used",
+            Self::UnsupportedCurve => "unsupported curve (only P-256, P-384, Ed25519)",
+            Self::AlgorithmMismatch => "\"alg\" unknown or does not match the key type/curve",
+            Self::Invalid => {
+                "key members missing or invalid (bad encoding, off-curve point, RSA under 2048 bits)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 const RSA_ALGS: [Algorithm; 6] = [
@@ -139,13 +172,15 @@ const RSA_ALGS: [Algorithm; 6] = [
 impl Jwk {
     /// Converts to a [`VerifyingKey`], or says why the key is skipped.
     pub fn to_verifying_key(&self) -> Result<VerifyingKey, SkipReason> {
-        if self.use_.as_deref().is_some_and(|u| u != "sig")
-            || self
-                .key_ops
-                .as_ref()
-                .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+        if self.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Err(SkipReason::UseNotSig);
+        }
+        if self
+            .key_ops
+            .as_ref()
+            .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
         {
-            return Err(SkipReason::NotForSignatures);
+            return Err(SkipReason::KeyOpsWithoutVerify);
         }
         let (type_algs, material): (Vec<Algorithm>, Material) =
             match (self.kty.as_str(), self.crv.as_deref()) {
@@ -182,7 +217,9 @@ impl Jwk {
                     let x = self.x.as_deref().ok_or(SkipReason::Invalid)?;
                     (vec![Algorithm::EdDSA], Material::Raw(decode_exact(x, 32)?))
                 }
-                _ => return Err(SkipReason::UnsupportedType),
+                ("oct", _) => return Err(SkipReason::Symmetric),
+                ("EC" | "OKP", _) => return Err(SkipReason::UnsupportedCurve),
+                _ => return Err(SkipReason::UnsupportedKeyType),
             };
         let algorithms = match &self.alg {
             None => type_algs,
@@ -318,22 +355,43 @@ mod tests {
             jwk(json!({"kty":"oct","k":"c2VjcmV0"}))
                 .to_verifying_key()
                 .err(),
-            Some(SkipReason::UnsupportedType)
+            Some(SkipReason::Symmetric)
         );
     }
 
     #[test]
     fn encryption_keys_are_dropped() {
         let enc = jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"use":"enc"}));
-        assert_eq!(
-            enc.to_verifying_key().err(),
-            Some(SkipReason::NotForSignatures)
-        );
+        assert_eq!(enc.to_verifying_key().err(), Some(SkipReason::UseNotSig));
         let ops =
             jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"key_ops":["encrypt"]}));
         assert_eq!(
             ops.to_verifying_key().err(),
-            Some(SkipReason::NotForSignatures)
+            Some(SkipReason::KeyOpsWithoutVerify)
+        );
+        let sign_only =
+            jwk(json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"key_ops":["sign"]}));
+        assert_eq!(
+            sign_only.to_verifying_key().err(),
+            Some(SkipReason::KeyOpsWithoutVerify)
+        );
+        let both = jwk(
+            json!({"kty":"EC","crv":"P-256","x":P256_X,"y":P256_Y,"key_ops":["sign","verify"]}),
+        );
+        assert!(both.to_verifying_key().is_ok());
+    }
+
+    #[test]
+    fn unknown_key_types_and_curves_are_named_apart() {
+        assert_eq!(
+            jwk(json!({"kty":"OKP","crv":"X25519","x":"AAAA"}))
+                .to_verifying_key()
+                .err(),
+            Some(SkipReason::UnsupportedCurve)
+        );
+        assert_eq!(
+            jwk(json!({"kty":"PQC"})).to_verifying_key().err(),
+            Some(SkipReason::UnsupportedKeyType)
         );
     }
 
@@ -361,7 +419,7 @@ mod tests {
             jwk(json!({"kty":"EC","crv":"P-521","x":"A","y":"A"}))
                 .to_verifying_key()
                 .err(),
-            Some(SkipReason::UnsupportedType)
+            Some(SkipReason::UnsupportedCurve)
         );
     }
 }

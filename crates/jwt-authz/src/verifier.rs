@@ -130,6 +130,19 @@ impl Verifier {
         self.recent.len()
     }
 
+    /// Key-set load attempts and failures so far, summed over issuers (for metrics: a
+    /// few atomic loads, no lock).
+    pub fn key_set_counts(&self) -> (u64, u64) {
+        self.issuers
+            .iter()
+            .fold((0, 0), |(fetches, failures), issuer| {
+                (
+                    fetches + issuer.fetch_count(),
+                    failures + issuer.fetch_failure_count(),
+                )
+            })
+    }
+
     /// The configured issuers.
     pub fn issuers(&self) -> &[Arc<Issuer>] {
         &self.issuers

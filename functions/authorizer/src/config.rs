@@ -251,6 +251,25 @@ fn jwks_policy(env: &dyn Fn(&str) -> Option<String>) -> Result<JwksPolicy, Confi
     })
 }
 
+/// Default of `METRICS_NAMESPACE`.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "AppSyncJwtAuth";
+
+/// The metrics settings: `METRICS_ENABLED` (default `false`) and `METRICS_NAMESPACE`
+/// (default [`DEFAULT_METRICS_NAMESPACE`]); the function name dimension is
+/// `AWS_LAMBDA_FUNCTION_NAME`. `None` when metrics are off.
+pub fn metrics(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(cloudwatch_emf::Namespace, String)>, ConfigError> {
+    if !boolean(env, "METRICS_ENABLED")?.unwrap_or(false) {
+        return Ok(None);
+    }
+    let name = env("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
+    let namespace = cloudwatch_emf::Namespace::new(name.trim())
+        .map_err(|e| invalid("METRICS_NAMESPACE", e.to_string()))?;
+    let function = env("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "authorizer".to_owned());
+    Ok(Some((namespace, function)))
+}
+
 fn from_flat(env: &dyn Fn(&str) -> Option<String>) -> Result<AuthorizerConfig, ConfigError> {
     let Some(issuer) = env("JWT_ISSUER") else {
         return Err(invalid(
@@ -387,6 +406,34 @@ mod tests {
             .expect_err("zero")
             .to_string();
         assert!(err.starts_with("JWKS_MAX_AGE_SECONDS:"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_off_unless_enabled_and_the_namespace_is_checked() {
+        assert!(metrics(&env_of(&[])).expect("ok").is_none());
+        assert!(
+            metrics(&env_of(&[
+                ("METRICS_ENABLED", "false"),
+                ("METRICS_NAMESPACE", "X")
+            ]))
+            .expect("ok")
+            .is_none()
+        );
+        let (namespace, function) = metrics(&env_of(&[
+            ("METRICS_ENABLED", "true"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "stack-Authorizer-1"),
+        ]))
+        .expect("ok")
+        .expect("on");
+        assert_eq!(namespace.as_str(), DEFAULT_METRICS_NAMESPACE);
+        assert_eq!(function, "stack-Authorizer-1");
+        let err = metrics(&env_of(&[
+            ("METRICS_ENABLED", "true"),
+            ("METRICS_NAMESPACE", "bad\"name"),
+        ]))
+        .expect_err("bad namespace")
+        .to_string();
+        assert!(err.starts_with("METRICS_NAMESPACE:"), "{err}");
     }
 
     #[tokio::test]

@@ -10,12 +10,16 @@ use jwt_authz::{Authorizer, Response};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::value::RawValue;
 
+use crate::metrics::{self, Metrics};
+
 /// The longest channel text copied into a log line.
 const MAX_LOGGED_CHANNEL: usize = 256;
 
-/// Decides on `event` and logs the decision (never the token).
+/// Decides on `event`, logs the decision (never the token) and, when enabled, writes its
+/// metrics line.
 pub async fn handle(
     authorizer: &Authorizer,
+    metrics: Option<&Metrics>,
     event: LambdaEvent<Box<RawValue>>,
 ) -> Result<Response, Error> {
     let request = AuthorizerRequest::from_json(event.payload.get()).ok();
@@ -52,6 +56,9 @@ pub async fn handle(
             channel, issuer, ttl, request_id = %event.context.request_id, appsync_request_id, verify_us = micros,
             recent_token, "authorization decision"
         );
+    }
+    if let Some(metrics) = metrics {
+        metrics.record(authorizer, metrics::operation(request.as_ref()), &decision);
     }
     // Serialized straight to the response body (no intermediate JSON tree).
     Ok(decision.response)

@@ -2,8 +2,10 @@
 //! `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`), with one change: lambda_runtime logs every raw
 //! event at TRACE ("raw JSON event received from Lambda"), and an authorizer event carries
 //! the bearer token. That one target is capped at DEBUG whatever level is configured, so no
-//! log level ever prints a token.
+//! log level ever prints a token. Text lines carry ANSI colour codes only when stdout is a
+//! terminal: in CloudWatch (or any pipe or file) they would show as escape sequences.
 
+use std::io::IsTerminal;
 use std::str::FromStr;
 
 use lambda_runtime::tracing::subscriber;
@@ -24,6 +26,7 @@ pub fn init() -> bool {
         filter = filter.add_directive(directive);
     }
     let collector = subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_target(false)
         .without_time()
         .with_env_filter(filter);

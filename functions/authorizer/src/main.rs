@@ -6,13 +6,13 @@
 //! [`jwt_authz::Authorizer`] ([`handler`]). Secrets Manager / SSM are only touched at init
 //! and only when configured ([`secrets`]).
 
-mod config;
 mod handler;
 mod logging;
-mod secrets;
+mod metrics;
 
 use std::sync::Arc;
 
+use authorizer::{config, secrets};
 use jwt_authz::Authorizer;
 use jwt_authz::issuer::Dependencies;
 use lambda_runtime::layers::TracingLayer;
@@ -74,11 +74,23 @@ async fn run() -> Result<(), Error> {
             "issuer configured"
         );
     }
+    let metrics = match config::metrics(&config::process_env) {
+        Ok(settings) => {
+            settings.map(|(namespace, function)| metrics::Metrics::new(namespace, function))
+        }
+        Err(error) => {
+            tracing::error!(%error, "invalid authorizer configuration");
+            return Err(error.into());
+        }
+    };
     authorizer.prefetch().await;
 
-    // 'static so concurrent workers (Lambda managed instances) can share it.
+    // 'static so concurrent workers (Lambda managed instances) can share them.
     let authorizer: &'static Authorizer = Box::leak(Box::new(authorizer));
-    let runtime = Runtime::new(service_fn(move |event| handler::handle(authorizer, event)));
+    let metrics: Option<&'static metrics::Metrics> = metrics.map(|m| &*Box::leak(Box::new(m)));
+    let runtime = Runtime::new(service_fn(move |event| {
+        handler::handle(authorizer, metrics, event)
+    }));
     if json_logs {
         // No per-invocation span: JSON lines never print it (logging.rs), yet creating and
         // recording it was about 5 % of a warm RS256 invocation's instructions (BENCHMARKS.md).

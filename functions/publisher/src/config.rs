@@ -10,6 +10,8 @@
 //! | `PUBLISH_MAX_ATTEMPTS` | 4 | Attempts per request, first included, 1–20. |
 //! | `PUBLISH_REQUEST_TIMEOUT_MS` | 5000 | Timeout of one attempt in ms, 50–900000. |
 //! | `EVENTS_DEV_CA_PEM` | — | Development only: the PEM text of the CA that must vouch for `EVENTS_ENDPOINT`, trusted instead of the system's roots. Refused unless `EVENTS_ENDPOINT` is `https://` on `localhost`, a loopback address or `host.docker.internal` (how `sam local invoke` reaches local-events). |
+//! | `METRICS_ENABLED` | false | Write CloudWatch EMF metrics lines (see `metrics.rs`). |
+//! | `METRICS_NAMESPACE` | `AppSyncJwtAuth` | Their namespace. |
 //!
 //! Empty values count as unset (templates often pass `""` for optional parameters).
 //! Anything else that is wrong stops the cold start with a message naming the variable:
@@ -54,6 +56,8 @@ pub struct Config {
     pub aws_region: Option<String>,
     /// Concurrency, attempts, timeout, the development CA.
     pub settings: PublisherSettings,
+    /// The metrics namespace and `FunctionName` dimension; `None` when metrics are off.
+    pub metrics: Option<(cloudwatch_emf::Namespace, String)>,
 }
 
 impl Config {
@@ -112,6 +116,7 @@ impl Config {
             events_region: var("EVENTS_REGION"),
             aws_region: var("AWS_REGION"),
             settings,
+            metrics: metrics(&var)?,
         })
     }
 
@@ -245,6 +250,35 @@ fn development_ca(
         ));
     }
     Ok(Some(pem))
+}
+
+/// Default of `METRICS_NAMESPACE`.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "AppSyncJwtAuth";
+
+/// `METRICS_ENABLED` (default false), `METRICS_NAMESPACE`, and the `FunctionName`
+/// dimension from `AWS_LAMBDA_FUNCTION_NAME`.
+fn metrics(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<(cloudwatch_emf::Namespace, String)>, FunctionError> {
+    let enabled = match var("METRICS_ENABLED").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if matches!(v.as_str(), "true" | "1" | "yes") => true,
+        Some(v) if matches!(v.as_str(), "false" | "0" | "no") => false,
+        Some(v) => {
+            return Err(invalid(
+                "METRICS_ENABLED",
+                format!("{v:?} is not true or false"),
+            ));
+        }
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let name = var("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
+    let namespace = cloudwatch_emf::Namespace::new(&name)
+        .map_err(|e| invalid("METRICS_NAMESPACE", e.to_string()))?;
+    let function = var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "publisher".to_owned());
+    Ok(Some((namespace, function)))
 }
 
 fn invalid(name: &'static str, reason: String) -> FunctionError {

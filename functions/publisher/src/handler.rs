@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::error::FunctionError;
 use crate::input::{Invocation, SqsItem, count, parse};
+use crate::metrics::Metrics;
 
 /// Time kept back from the invocation deadline to post the answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
@@ -46,8 +47,14 @@ pub enum Answer {
 /// Handles one invocation.
 pub async fn handle(
     publisher: &Publisher,
+    metrics: Option<&Metrics>,
     event: LambdaEvent<Value>,
 ) -> Result<Answer, FunctionError> {
+    let record = |report: &PublishReport| {
+        if let Some(metrics) = metrics {
+            metrics.record(report);
+        }
+    };
     let (payload, context) = event.into_parts();
     let deadline = publish_deadline(context.deadline(), SystemTime::now(), Instant::now());
     match parse(payload)? {
@@ -59,6 +66,7 @@ pub async fn handle(
                 "invocation"
             );
             let report = publisher.publish(&inputs, deadline).await;
+            record(&report);
             Ok(Answer::Direct(direct_answer(report)))
         }
         Invocation::Sqs(items) => {
@@ -77,6 +85,7 @@ pub async fn handle(
                 }
             }
             let report = publisher.publish(&inputs, deadline).await;
+            record(&report);
             let answer = sqs_answer(&items, &report);
             tracing::info!(
                 kind = "sqs",
@@ -95,6 +104,7 @@ pub async fn handle(
             let report = publisher
                 .publish(std::slice::from_ref(&input), deadline)
                 .await;
+            record(&report);
             eventbridge_answer(report)
         }
     }

@@ -7,17 +7,21 @@
 //! this crate only wires it to Lambda.
 //!
 //! # Layout
-//! - `main.rs`: logging, init (config, AWS credentials, endpoint, HTTP client — all once),
+//! - `main.rs`: init (config, AWS credentials, endpoint, HTTP client — all once),
 //!   then the runtime loop.
 //! - [`config`]: environment → typed configuration → [`events_publisher::Publisher`].
 //! - [`input`]: recognizing direct, SQS and EventBridge inputs.
 //! - [`handler`]: publishing and the answer for each input kind.
 //! - [`error`]: the crate's error type, [`error::FunctionError`].
+//! - [`logging`]: the log subscriber (JSON or text; colour only on a terminal).
+//! - [`metrics`]: CloudWatch EMF lines (events published, failed, retried; latency).
 
 mod config;
 mod error;
 mod handler;
 mod input;
+mod logging;
+mod metrics;
 
 use lambda_runtime::{Error, service_fn};
 
@@ -26,21 +30,29 @@ use crate::config::Config;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT (JSON) and AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
-    lambda_runtime::tracing::init_default_subscriber();
+    logging::init();
 
-    let publisher = match init().await {
-        Ok(publisher) => publisher,
+    let (publisher, metrics) = match init().await {
+        Ok(built) => built,
         Err(error) => {
             // Lambda records the exit as an init failure; this line says why.
             tracing::error!(error = %error, "init failed");
             return Err(error.into());
         }
     };
-    let publisher = &publisher;
-    lambda_runtime::run(service_fn(move |event| handler::handle(publisher, event))).await
+    let (publisher, metrics) = (&publisher, metrics.as_ref());
+    lambda_runtime::run(service_fn(move |event| {
+        handler::handle(publisher, metrics, event)
+    }))
+    .await
 }
 
-async fn init() -> Result<events_publisher::Publisher, error::FunctionError> {
-    let config = Config::from_env()?;
-    config::build_publisher(config).await
+async fn init()
+-> Result<(events_publisher::Publisher, Option<metrics::Metrics>), error::FunctionError> {
+    let mut config = Config::from_env()?;
+    let metrics = config
+        .metrics
+        .take()
+        .map(|(namespace, function)| metrics::Metrics::new(namespace, function));
+    Ok((config::build_publisher(config).await?, metrics))
 }

@@ -262,8 +262,8 @@ async fn hostile_tokens_are_denied_with_precise_reasons() {
         ("ES256 signature cut short", format!("{es2_input}.{}", b64(&raw64[..63])), "bad_signature"),
         ("ES256 signature extended", format!("{es2_input}.{}", b64([&raw64[..], &[0u8]].concat())), "bad_signature"),
         // A published point that is not on the curve is rejected when the key set is
-        // parsed, so the kid never names a usable key.
-        ("key off the curve", mint_raw(br#"{"alg":"ES256","kid":"off-curve"}"#, fx.claims().to_string().as_bytes(), |m| fx.es2.sign(m)), "unknown_kid"),
+        // parsed: the kid names a key that exists but cannot be used.
+        ("key off the curve", mint_raw(br#"{"alg":"ES256","kid":"off-curve"}"#, fx.claims().to_string().as_bytes(), |m| fx.es2.sign(m)), "key_unusable"),
         // Another issuer's key.
         ("iss a, kid and key of b", fx.b_key.token(Some("b"), &fx.claims()), "unknown_kid"),
         ("iss a, kid of a, key of b", fx.b_key.token(Some("es"), &fx.claims()), "bad_signature"),

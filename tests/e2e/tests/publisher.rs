@@ -636,3 +636,74 @@ async fn an_unknown_events_api_id_stops_init() {
     );
     assert_no_secrets(&function);
 }
+
+/// The CloudWatch EMF lines the function printed, parsed.
+fn metric_lines(function: &LambdaProcess) -> Vec<Value> {
+    function
+        .logs()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_count_published_failed_retried_and_time_each_request() {
+    let mut fake = FakeEvents::start().await;
+    let function = publisher(
+        &fake,
+        &[
+            ("METRICS_ENABLED", "true"),
+            ("METRICS_NAMESPACE", "E2E/Publisher"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "e2e-publisher"),
+        ],
+    )
+    .await;
+    fake.fault(json!([{"status": 500}])).await;
+    let answer = function
+        .invoke(&json!({"channel": "/default/m", "events": [1, 2]}))
+        .await
+        .expect_response();
+    assert_eq!(answer, json!({"published": 2, "failed": []}));
+    fake.fault(json!([{"status": 400, "body": {"errors": [{"errorType": "BadRequestException", "message": "no"}]}}]))
+        .await;
+    function
+        .invoke(&json!({"channel": "/default/m", "events": [3]}))
+        .await
+        .expect_response();
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = metric_lines(&function);
+        if lines.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lines.len(), 2, "one line per invocation: {lines:#?}");
+    let directive = json!([{"Namespace": "E2E/Publisher", "Dimensions": [["FunctionName"]], "Metrics": [
+        {"Name": "EventsPublished", "Unit": "Count"}, {"Name": "EventsFailed", "Unit": "Count"},
+        {"Name": "PublishRetries", "Unit": "Count"}, {"Name": "RequestLatency", "Unit": "Milliseconds"}]}]);
+    for line in &lines {
+        assert_eq!(line["_aws"]["CloudWatchMetrics"], directive, "{line}");
+        assert!(line["_aws"]["Timestamp"].as_u64().is_some(), "{line}");
+        assert_eq!(line["FunctionName"], "e2e-publisher");
+    }
+    let counts = |l: &Value| {
+        (
+            l["EventsPublished"].clone(),
+            l["EventsFailed"].clone(),
+            l["PublishRetries"].clone(),
+            l["RequestLatency"].as_array().map(Vec::len),
+        )
+    };
+    assert_eq!(counts(&lines[0]), (json!(2), json!(0), json!(1), Some(2)));
+    assert_eq!(counts(&lines[1]), (json!(0), json!(1), json!(0), Some(1)));
+    assert!(
+        lines[0]["RequestLatency"]
+            .as_array()
+            .is_some_and(|v| v.iter().all(|ms| ms.as_f64().is_some_and(|ms| ms > 0.0))),
+        "{}",
+        lines[0]
+    );
+    assert_no_secrets(&function);
+}

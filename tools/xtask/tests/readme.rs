@@ -1,0 +1,133 @@
+//! The README's troubleshooting commands, run as written (through `cargo xtask`, the
+//! alias users type) with a token on stdin: the template one with its placeholder issuer
+//! replaced by a loopback one, the development one exactly.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use e2e::binaries::workspace_root;
+use e2e::events::user_claims as claims;
+use e2e::idp::{JwksServer, TestKey, mint_raw};
+
+const PLACEHOLDER_ISSUER: &str = "https://<project-ref>.supabase.co/auth/v1";
+
+/// The `cargo xtask doctor …` lines of the README's troubleshooting section.
+fn readme_commands() -> Vec<String> {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README");
+    let section = readme
+        .split("\n## Troubleshooting\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Troubleshooting section");
+    let commands: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("cargo xtask doctor "))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        commands.len() >= 2,
+        "the section shows the doctor: {commands:?}"
+    );
+    commands
+}
+
+/// Runs `line` with `sh` in the workspace root, `token` on stdin for `< token.txt`.
+fn run(line: &str, token: &str) -> (i32, String) {
+    let line = line
+        .strip_suffix(" < token.txt")
+        .expect("the README reads the token from token.txt");
+    let cargo_dir = Path::new(env!("CARGO"))
+        .parent()
+        .expect("cargo's directory");
+    let path = format!(
+        "{}:{}",
+        cargo_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(workspace_root())
+        .env("PATH", path)
+        // Only what the command line says: no JWT_* from the developer's shell.
+        .env_remove("JWT_ISSUER")
+        .env_remove("AUTHORIZER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{token}\n").as_bytes())
+        .expect("token written");
+    let output = child.wait_with_output().expect("exits");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(!out.contains(token), "the token is never printed");
+    (
+        output.status.code().unwrap_or(-1),
+        format!("{out}{}", String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
+#[tokio::test]
+async fn the_template_command_passes_for_a_good_token() {
+    let key = TestKey::es256();
+    let server = JwksServer::start(vec![key.jwk("es")]).await;
+    // The supabase profile's default key set is <issuer>/.well-known/jwks.json.
+    let iss = server.base().to_owned();
+    let line = readme_commands()
+        .into_iter()
+        .find(|l| l.contains(PLACEHOLDER_ISSUER))
+        .expect("a command with the template")
+        .replace(PLACEHOLDER_ISSUER, &iss);
+    // The template's default TokenPrefix.
+    let token = format!("supabase:{}", key.token(Some("es"), &claims(&iss)));
+    let (code, out) = tokio::task::spawn_blocking(move || run(&line, &token))
+        .await
+        .expect("thread");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ok    token vs IdentityValidationExpression: matches"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    decision: EVENT_CONNECT allowed"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn the_development_command_passes_for_a_local_token() {
+    let line = readme_commands()
+        .into_iter()
+        .find(|l| l.contains("dev/local.env"))
+        .expect("a command with dev/local.env");
+    let env = std::fs::read_to_string(workspace_root().join("dev/local.env")).expect("env");
+    let value = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in dev/local.env"))
+            .to_owned()
+    };
+    let (iss, secret) = (value("JWT_ISSUER"), value("JWT_SECRET"));
+    let claims = claims(&iss);
+    let jwt = mint_raw(
+        br#"{"alg":"HS256","typ":"JWT"}"#,
+        claims.to_string().as_bytes(),
+        |m| TestKey::hs256(&secret).sign(m),
+    );
+    let token = format!("{}{jwt}", value("TOKEN_PREFIXES"));
+    let (code, out) = run(&line, &token);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ok    issuer http://127.0.0.1:54321/auth/v1: shared secret"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    decision: EVENT_CONNECT allowed"),
+        "{out}"
+    );
+}
