@@ -165,6 +165,8 @@ test('sign in, connect, and receive an event the server action sends through the
   await page.getByTestId('text').fill(text);
   await page.getByTestId('publish').click();
   await page.getByText(text, { exact: true }).waitFor({ timeout: WAIT_MS });
+  // The event can arrive over the socket before the server action's answer renders.
+  await page.getByTestId('outcome').filter({ hasText: /^published / }).waitFor({ timeout: WAIT_MS });
   const outcome = await page.getByTestId('outcome').textContent();
   assert.match(outcome, /^published [0-9a-f-]{36}$/);
   assert.equal(sockets.length, 1, 'one WebSocket');
