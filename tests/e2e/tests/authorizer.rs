@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::binaries::binary;
-use e2e::events::{connect, last_reason, subscribe, user_claims as claims};
-use e2e::idp::{JwksServer, Mode, TestKey, b64, mint_raw, now};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::binary;
+use testkit::events::{connect, last_reason, subscribe, user_claims as claims};
+use testkit::idp::{JwksServer, Mode, TestKey, b64, mint_raw, now};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
 const SECRET: &str = "test-only-hs256-secret-that-is-long-enough-0123456789";

@@ -11,12 +11,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e::aws_fake::{AwsFake, AwsMode};
-use e2e::binaries::binary;
-use e2e::events::{connect, reasons, user_claims as claims};
-use e2e::idp::{JwksServer, Mode, TestKey};
-use e2e::runtime::{LambdaProcess, Outcome};
-use e2e::tls_front::TlsFront;
+use testkit::aws_fake::{AwsFake, AwsMode};
+use testkit::binaries::binary;
+use testkit::events::{connect, reasons, user_claims as claims};
+use testkit::idp::{JwksServer, Mode, TestKey};
+use testkit::runtime::{LambdaProcess, Outcome};
+use testkit::tls_front::TlsFront;
 use serde_json::{Value, json};
 
 /// The failure backoff of the key cache (2 s) plus a margin.

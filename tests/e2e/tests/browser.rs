@@ -21,9 +21,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use e2e::binaries::{binary, workspace_root};
-use e2e::invoke_api::InvokeApi;
-use e2e::runtime::LambdaProcess;
+use testkit::binaries::{binary, workspace_root};
+use testkit::invoke_api::InvokeApi;
+use testkit::runtime::LambdaProcess;
 use local_events_common::{
     ACCESS_KEY, Authorizer, ISSUER, LocalEvents, SECRET, SECRET_KEY, capture,
 };

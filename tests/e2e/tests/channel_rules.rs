@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use e2e::binaries::binary;
-use e2e::events::last_reason;
-use e2e::idp::{JwksServer, TestKey, now};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::binary;
+use testkit::events::last_reason;
+use testkit::idp::{JwksServer, TestKey, now};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
 const ALICE: &str = "2d4c9a1e-0000-4000-8000-00000000a11c";

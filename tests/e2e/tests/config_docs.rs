@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use e2e::binaries::workspace_root;
+use testkit::binaries::workspace_root;
 use jwt_authz::fetch::{FetchLimits, HttpFetcher};
 use jwt_authz::issuer::{Dependencies, NoSecretStore};
 use jwt_authz::{Authorizer, AuthorizerConfig};

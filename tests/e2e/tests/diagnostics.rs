@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use e2e::binaries::binary;
-use e2e::events::{connect, last_reason, user_claims as claims};
-use e2e::idp::{JwksServer, TestKey};
-use e2e::runtime::LambdaProcess;
+use testkit::binaries::binary;
+use testkit::events::{connect, last_reason, user_claims as claims};
+use testkit::idp::{JwksServer, TestKey};
+use testkit::runtime::LambdaProcess;
 use serde_json::{Value, json};
 
 const ESC: char = '\u{1b}';
@@ -163,7 +163,7 @@ async fn authorizer_metrics_are_emf_lines_with_bounded_dimensions() {
     .await;
     let token = key.token(Some("es"), &claims(&iss));
     let mut expired = claims(&iss);
-    expired["exp"] = json!(e2e::idp::now() - 3600);
+    expired["exp"] = json!(testkit::idp::now() - 3600);
     for event in [
         connect(&token),
         connect(&token),
@@ -236,7 +236,7 @@ async fn authorizer_metrics_are_emf_lines_with_bounded_dimensions() {
 async fn key_set_failures_and_infrastructure_denials_are_counted() {
     let key = TestKey::es256();
     let server = JwksServer::start(vec![key.jwk("es")]).await;
-    server.set_mode(e2e::idp::Mode::Status(503));
+    server.set_mode(testkit::idp::Mode::Status(503));
     let iss = format!("{}/auth/v1", server.base());
     let jwks = server.jwks_url();
     let f = LambdaProcess::start(

@@ -9,10 +9,10 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair};
-use e2e::binaries::binary;
-use e2e::events::reasons;
-use e2e::idp::{JwksServer, TestKey, b64, mint_raw, now};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::binary;
+use testkit::events::reasons;
+use testkit::idp::{JwksServer, TestKey, b64, mint_raw, now};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
 fn deny() -> Value {

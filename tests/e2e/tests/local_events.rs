@@ -7,8 +7,8 @@ mod local_events_common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e::binaries::{binary, workspace_root};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::{binary, workspace_root};
+use testkit::runtime::{LambdaProcess, Outcome};
 use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, Ws, capture, token};
 use serde_json::{Value, json};
 use tokio::process::Command;

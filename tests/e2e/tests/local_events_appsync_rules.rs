@@ -7,7 +7,7 @@ mod local_events_common;
 
 use std::time::Duration;
 
-use e2e::binaries::workspace_root;
+use testkit::binaries::workspace_root;
 use local_events_common::{Authorizer, LocalEvents, PREFIX, Ws, publish_body, token};
 use serde_json::json;
 

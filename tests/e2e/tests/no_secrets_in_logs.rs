@@ -8,13 +8,13 @@
 
 use std::time::Duration;
 
-use e2e::aws_fake::{
+use testkit::aws_fake::{
     ACCESS_KEY_ID, AwsFake, AwsMode, CONTAINER_TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN,
 };
-use e2e::binaries::binary;
-use e2e::events::{connect, graphql, user_claims as claims};
-use e2e::idp::{JwksServer, Mode, TestKey, mint_raw, now};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::binary;
+use testkit::events::{connect, graphql, user_claims as claims};
+use testkit::idp::{JwksServer, Mode, TestKey, mint_raw, now};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 
 const SECRET: &str = "log-test-hs256-secret-must-never-be-printed-0123456789";
@@ -119,8 +119,8 @@ async fn trace_json_logs_carry_no_token_secret_or_credential() {
         )),
         connect(&format!(
             "{}.{}.",
-            e2e::idp::b64(r#"{"alg":"none"}"#),
-            e2e::idp::b64(claims(&iss).to_string())
+            testkit::idp::b64(r#"{"alg":"none"}"#),
+            testkit::idp::b64(claims(&iss).to_string())
         )),
         connect(&format!("{valid}{}", "A".repeat(5000))),
     ];

@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use e2e::aws_fake::AwsFake;
-use e2e::binaries::{binary, workspace_root};
-use e2e::cfn::{Stack, Template};
-use e2e::events::{connect, graphql, last_reason};
-use e2e::idp::{JwksServer, TestKey, now};
-use e2e::runtime::LambdaProcess;
-use e2e::tls_front::TlsFront;
+use testkit::aws_fake::AwsFake;
+use testkit::binaries::{binary, workspace_root};
+use testkit::cfn::{Stack, Template};
+use testkit::events::{connect, graphql, last_reason};
+use testkit::idp::{JwksServer, TestKey, now};
+use testkit::runtime::LambdaProcess;
+use testkit::tls_front::TlsFront;
 use serde_json::{Value, json};
 
 const PROVIDERS: [&str; 6] = ["supabase", "auth0", "clerk", "cognito", "firebase", "oidc"];
@@ -629,11 +629,11 @@ async fn graphql_attach_is_scoped_to_one_api_and_outputs_its_exact_config() {
         props["SourceArn"],
         format!(
             "arn:aws:appsync:{}:{}:apis/{api_id}",
-            e2e::cfn::REGION,
-            e2e::cfn::ACCOUNT
+            testkit::cfn::REGION,
+            testkit::cfn::ACCOUNT
         )
     );
-    assert_eq!(props["SourceAccount"], e2e::cfn::ACCOUNT);
+    assert_eq!(props["SourceAccount"], testkit::cfn::ACCOUNT);
 
     let config: Value = serde_json::from_str(
         &stack

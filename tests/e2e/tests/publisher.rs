@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use e2e::binaries::{binary, workspace_root};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::{binary, workspace_root};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -206,7 +206,7 @@ async fn every_sample_gets_its_expected_answer_from_a_healthy_endpoint() {
 async fn a_development_ca_in_events_dev_ca_pem_is_the_only_one_trusted_for_a_loopback_endpoint() {
     let mut fake = FakeEvents::start().await;
     let target = format!("127.0.0.1:{}", fake.port).parse().expect("address");
-    let front = e2e::tls_front::TlsFront::start(target).await;
+    let front = testkit::tls_front::TlsFront::start(target).await;
     let ca = std::fs::read_to_string(front.ca_path()).expect("the front's CA");
     let endpoint = front.base();
     let input = json!({"channel": "/default/tls", "events": [{"n": 1}]});

@@ -2,7 +2,7 @@
 //! `<!-- excerpt: <file> -->` must consist of lines of that file (the browser test runs the
 //! file, `tests/e2e/tests/browser.rs`).
 
-use e2e::binaries::workspace_root;
+use testkit::binaries::workspace_root;
 
 /// `(file, lines of the fenced block)` for every marked block of `markdown`.
 fn excerpts(markdown: &str) -> Vec<(String, Vec<String>)> {

@@ -7,7 +7,7 @@
 //! `SAM_LOCAL_BUILD_DIR`). `scripts/test.sh` builds, then runs
 //! `cargo test -p e2e --test sam_local -- --ignored`.
 //!
-//! What runs: a private `dockerd` on a bridge this test creates (see [`e2e::docker`]), an
+//! What runs: a private `dockerd` on a bridge this test creates (see [`testkit::docker`]), an
 //! **offline stand-in** for `public.ecr.aws/lambda/provided:al2023-x86_64` built from this
 //! Debian host's files (no registry is reachable; SAM CLI adds its own runtime interface
 //! emulator on top, so this checks SAM's wiring and the functions, not compatibility with
@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::binaries::{binary, workspace_root};
-use e2e::docker::{Daemon, PROVIDED_AL2023_X86_64, which};
+use testkit::binaries::{binary, workspace_root};
+use testkit::docker::{Daemon, PROVIDED_AL2023_X86_64, which};
 use serde_json::Value;
 
 /// The port of `EVENTS_ENDPOINT` in `dev/sam-local-env.json`. The test's local-events

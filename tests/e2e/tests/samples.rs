@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use e2e::binaries::{binary, workspace_root};
-use e2e::runtime::{LambdaProcess, Outcome};
+use testkit::binaries::{binary, workspace_root};
+use testkit::runtime::{LambdaProcess, Outcome};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};

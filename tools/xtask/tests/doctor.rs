@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use e2e::binaries::workspace_root;
-use e2e::events::user_claims as claims;
-use e2e::idp::{JwksServer, Mode, TestKey, now};
+use testkit::binaries::workspace_root;
+use testkit::events::user_claims as claims;
+use testkit::idp::{JwksServer, Mode, TestKey, now};
 use serde_json::{Value, json};
 
 struct Run {

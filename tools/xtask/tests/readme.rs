@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use e2e::binaries::workspace_root;
-use e2e::events::user_claims as claims;
-use e2e::idp::{JwksServer, TestKey, mint_raw};
+use testkit::binaries::workspace_root;
+use testkit::events::user_claims as claims;
+use testkit::idp::{JwksServer, TestKey, mint_raw};
 
 const PLACEHOLDER_ISSUER: &str = "https://<project-ref>.supabase.co/auth/v1";
 

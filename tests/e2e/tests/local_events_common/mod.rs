@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use e2e::binaries::binary;
-use e2e::idp::{TestKey, now};
-use e2e::invoke_api::InvokeApi;
-use e2e::runtime::LambdaProcess;
+use testkit::binaries::binary;
+use testkit::idp::{TestKey, now};
+use testkit::invoke_api::InvokeApi;
+use testkit::runtime::LambdaProcess;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -1,4 +1,4 @@
-//! End-to-end test harness.
+//! Test doubles for every suite, bench and tool (development only; nothing that ships depends on this crate).
 //!
 //! The function binaries run for real, as child processes, against a Lambda **Runtime API**
 //! served by this harness on loopback ([`runtime::RuntimeApi`]). Nothing here reaches beyond
