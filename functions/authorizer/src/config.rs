@@ -2,7 +2,7 @@
 //!
 //! Two forms:
 //! - **Flat variables** for one issuer: `JWT_ISSUER`, `JWT_PROFILE`, `JWT_AUDIENCE`, … (see
-//!   the README's configuration reference).
+//!   `docs/configuration.md`).
 //! - **A JSON document** (several issuers, channel rules) from exactly one of
 //!   `AUTHORIZER_CONFIG` (inline), `AUTHORIZER_CONFIG_FILE` (a path, e.g. a file bundled
 //!   with the function: Lambda caps all variables at 4 KB) or `AUTHORIZER_CONFIG_PARAMETER`

@@ -1,6 +1,8 @@
-//! The README's client code is not a second copy that can drift: each block marked
-//! `<!-- excerpt: <file> -->` must consist of lines of that file (the browser test runs the
-//! file, `tests/e2e/tests/browser.rs`).
+//! Client code in the README and `docs/` is not a second copy that can drift: each block
+//! marked `<!-- excerpt: <file> -->` must consist of lines of that file (the browser test
+//! runs the file, `tests/e2e/tests/browser.rs`).
+
+use std::path::Path;
 
 use testkit::binaries::workspace_root;
 
@@ -31,23 +33,47 @@ fn excerpts(markdown: &str) -> Vec<(String, Vec<String>)> {
     found
 }
 
+/// `README.md` and every Markdown file under `docs/`, as paths from the workspace root.
+fn documents(root: &Path) -> Vec<String> {
+    let mut found = vec!["README.md".to_owned()];
+    let mut dirs = vec![root.join("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                let relative = path.strip_prefix(root).expect("under the root");
+                found.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[test]
-fn every_readme_excerpt_line_is_in_the_file_it_names() {
+fn every_excerpt_line_is_in_the_file_it_names() {
     let root = workspace_root();
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let found = excerpts(&readme);
+    let mut found = Vec::new();
+    for document in documents(&root) {
+        let text = std::fs::read_to_string(root.join(&document)).expect("readable");
+        found.extend(excerpts(&text).into_iter().map(|e| (document.clone(), e)));
+    }
     assert!(
-        !found.is_empty(),
-        "the README marks its Amplify snippet as an excerpt"
+        found
+            .iter()
+            .any(|(doc, (file, _))| doc == "docs/clients.md" && file.ends_with("realtime.ts")),
+        "the client recipes mark their Amplify snippet as an excerpt of lib/realtime.ts"
     );
-    for (file, block) in found {
+    for (document, (file, block)) in found {
         let source =
             std::fs::read_to_string(root.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let source: Vec<&str> = source.lines().map(str::trim).collect();
         for line in block.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             assert!(
                 source.contains(&line),
-                "README excerpt line not in {file}: {line}"
+                "{document}: excerpt line not in {file}: {line}"
             );
         }
     }

@@ -1,4 +1,4 @@
-//! `sam local invoke`, run as the README's "`sam local invoke`" section says, for every
+//! `sam local invoke`, run as `docs/sam-local.md` says, for every
 //! sample in `events/` that has a `<name>.expected.json`: each answer must equal it exactly,
 //! and every event the publisher samples publish must arrive at local-events.
 //!
@@ -24,13 +24,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use testkit::binaries::{binary, workspace_root};
 use testkit::docker::{Daemon, PROVIDED_AL2023_X86_64, which};
-use serde_json::Value;
 
 /// The port of `EVENTS_ENDPOINT` in `dev/sam-local-env.json`. The test's local-events
 /// listens on the bridge address only, so it never collides with a dev loop's 4010.
 const EVENTS_PORT: u16 = 4010;
+
+/// The guide whose commands this test runs.
+const GUIDE: &str = "docs/sam-local.md";
+
+/// Runs in every `cargo test`, so the guide cannot drift while the Docker test is skipped.
+#[test]
+fn the_guide_shows_the_commands_this_test_runs() {
+    let root = workspace_root();
+    guide_documents_what_this_test_runs(&root, &dev_env(&root));
+}
 
 #[test]
 #[ignore = "needs root, Debian's docker.io, the SAM CLI and `sam build --config-env x86_64` in .dev/sam-build; scripts/test.sh runs it"]
@@ -46,7 +56,7 @@ fn every_sample_answers_exactly_under_sam_local_invoke_and_published_events_reac
     );
     which("sam").expect("the SAM CLI is not on PATH (scripts/test.sh puts .dev/venv/bin there)");
     let dev = dev_env(&root);
-    readme_documents_what_this_test_runs(&root, &dev);
+    guide_documents_what_this_test_runs(&root, &dev);
 
     let daemon = Daemon::start("samlocal-test0");
     let bootstraps = ["AuthorizerFunction", "PublisherFunction"]
@@ -55,7 +65,7 @@ fn every_sample_answers_exactly_under_sam_local_invoke_and_published_events_reac
         PROVIDED_AL2023_X86_64,
         &bootstraps.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
     );
-    // The README finds the address local-events must listen on like this.
+    // docs/sam-local.md finds the address local-events must listen on like this.
     let gateway = daemon.docker_ok(&[
         "network",
         "inspect",
@@ -114,13 +124,9 @@ fn every_sample_answers_exactly_under_sam_local_invoke_and_published_events_reac
     assert_eq!(daemon.docker_ok(&["image", "ls", "--all", "--quiet"]), "");
 }
 
-/// The README's `sam local invoke` section gives the commands and values this test uses.
-fn readme_documents_what_this_test_runs(root: &Path, dev: &BTreeMap<String, String>) {
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let section = readme
-        .split("\n## ")
-        .find(|s| s.starts_with("`sam local invoke`"))
-        .expect("README has a `sam local invoke` section");
+/// `docs/sam-local.md` gives the commands and values this test uses.
+fn guide_documents_what_this_test_runs(root: &Path, dev: &BTreeMap<String, String>) {
+    let guide = std::fs::read_to_string(root.join(GUIDE)).expect(GUIDE);
     for needed in [
         "sam build --config-env x86_64".to_owned(),
         "sam local invoke --config-env x86_64 AuthorizerFunction -e events/authorizer/".to_owned(),
@@ -137,8 +143,8 @@ fn readme_documents_what_this_test_runs(root: &Path, dev: &BTreeMap<String, Stri
         "offline stand-in".to_owned(),
     ] {
         assert!(
-            section.contains(&needed),
-            "README, `sam local invoke`: no longer says {needed:?}; update it or this test"
+            guide.contains(&needed),
+            "{GUIDE} does not say {needed:?}; update it or this test"
         );
     }
     let env_file = std::fs::read_to_string(root.join("dev/sam-local-env.json")).expect("env");
@@ -176,7 +182,7 @@ fn samples(root: &Path) -> Vec<(&'static str, PathBuf, Value)> {
     found
 }
 
-/// One `sam local invoke`, exactly as the README has it, plus `--skip-pull-image` (the
+/// One `sam local invoke`, exactly as the guide has it, plus `--skip-pull-image` (the
 /// stand-in is local) and this test's build directory; returns the function's answer.
 fn sam_local_invoke(
     root: &Path,
@@ -202,7 +208,7 @@ fn sam_local_invoke(
         .current_dir(root)
         .env("DOCKER_HOST", daemon.host())
         .env("SAM_CLI_TELEMETRY", "0")
-        // README: the development credentials local-events verifies, and a fast failure of
+        // The guide: the development credentials local-events verifies, and a fast failure of
         // SAM CLI's STS call for the account id instead of a stall.
         .env("AWS_ACCESS_KEY_ID", &dev["AWS_ACCESS_KEY_ID"])
         .env("AWS_SECRET_ACCESS_KEY", &dev["AWS_SECRET_ACCESS_KEY"])
@@ -297,7 +303,7 @@ fn received_events(listen: SocketAddr, ca: &str) -> BTreeMap<String, Vec<Value>>
     received
 }
 
-/// local-events as the README starts it for containers (`--tls --allow-remote`, listening
+/// local-events as the guide starts it for containers (`--tls --allow-remote`, listening
 /// on the bridge address), with its CA in `cert_dir`; killed on drop.
 struct LocalEvents(Child);
 

@@ -1,13 +1,13 @@
 //! `cargo xtask doctor` as a user runs it — the real binary, a token on stdin — against
-//! loopback issuers, one test per failure it names, and the README's command.
+//! loopback issuers, one test per failure it names, and the troubleshooting guide's command.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use serde_json::{Value, json};
 use testkit::binaries::workspace_root;
 use testkit::events::user_claims as claims;
 use testkit::idp::{JwksServer, Mode, TestKey, now};
-use serde_json::{Value, json};
 
 struct Run {
     code: i32,

@@ -1,6 +1,7 @@
-//! The README's troubleshooting commands, run as written (through `cargo xtask`, the
-//! alias users type) with a token on stdin: the template one with its placeholder issuer
-//! replaced by a loopback one, the development one exactly.
+//! The troubleshooting guide's commands (`docs/troubleshooting.md`, linked from the
+//! README), run as written (through `cargo xtask`, the alias users type) with a token on
+//! stdin: the template one with its placeholder issuer replaced by a loopback one, the
+//! development one exactly.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,14 +13,12 @@ use testkit::idp::{JwksServer, TestKey, mint_raw};
 
 const PLACEHOLDER_ISSUER: &str = "https://<project-ref>.supabase.co/auth/v1";
 
-/// The `cargo xtask doctor …` lines of the README's troubleshooting section.
-fn readme_commands() -> Vec<String> {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README");
-    let section = readme
-        .split("\n## Troubleshooting\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("a Troubleshooting section");
+/// The guide the commands are read from.
+const GUIDE: &str = "docs/troubleshooting.md";
+
+/// The `cargo xtask doctor …` lines of the troubleshooting guide.
+fn guide_commands() -> Vec<String> {
+    let section = std::fs::read_to_string(workspace_root().join(GUIDE)).expect(GUIDE);
     let commands: Vec<String> = section
         .lines()
         .filter(|l| l.starts_with("cargo xtask doctor "))
@@ -36,7 +35,7 @@ fn readme_commands() -> Vec<String> {
 fn run(line: &str, token: &str) -> (i32, String) {
     let line = line
         .strip_suffix(" < token.txt")
-        .expect("the README reads the token from token.txt");
+        .expect("the guide reads the token from token.txt");
     let cargo_dir = Path::new(env!("CARGO"))
         .parent()
         .expect("cargo's directory");
@@ -78,7 +77,7 @@ async fn the_template_command_passes_for_a_good_token() {
     let server = JwksServer::start(vec![key.jwk("es")]).await;
     // The supabase profile's default key set is <issuer>/.well-known/jwks.json.
     let iss = server.base().to_owned();
-    let line = readme_commands()
+    let line = guide_commands()
         .into_iter()
         .find(|l| l.contains(PLACEHOLDER_ISSUER))
         .expect("a command with the template")
@@ -101,7 +100,7 @@ async fn the_template_command_passes_for_a_good_token() {
 
 #[tokio::test]
 async fn the_development_command_passes_for_a_local_token() {
-    let line = readme_commands()
+    let line = guide_commands()
         .into_iter()
         .find(|l| l.contains("dev/local.env"))
         .expect("a command with dev/local.env");
