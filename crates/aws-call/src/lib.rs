@@ -4,7 +4,7 @@
 //! `GetSecretValue` or SSM `GetParameter`) and, optionally, its configuration document
 //! (SSM) — once, at init. The AWS SDK for those two calls nearly doubled the function's
 //! binary (12.9 MB with it, 7.2 MB without) and its peak memory (9.1 MB, 6.8 MB without;
-//! BENCHMARKS.md, proposal D). This crate makes the same calls with the parts that matter taken from
+//! BENCHMARKS.md). This crate makes the same calls with the parts that matter taken from
 //! maintained crates: SigV4 from `aws-sigv4`, HTTP from `reqwest`, credentials from the
 //! environment Lambda provides. Nothing here is crypto, SigV4 or HTTP written by hand.
 //!

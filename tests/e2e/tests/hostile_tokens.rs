@@ -1,6 +1,6 @@
 //! Hostile tokens through the real `authorizer` binary, beyond the first table in
-//! `authorizer.rs`: RFC 8725's attack classes and the gaps the peer survey found in other
-//! verifiers — duplicate JSON members, non-canonical base64url, nesting depth, huge
+//! `authorizer.rs`: RFC 8725's attack classes and the mistakes other JWT verifiers have
+//! made — duplicate JSON members, non-canonical base64url, nesting depth, huge
 //! numbers, unicode tricks, `typ` confusion, another issuer's key, ECDSA signatures in DER
 //! form or all zeros, malformed `kid`s and `alg` spellings.
 //!
@@ -9,11 +9,11 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair};
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::events::reasons;
 use testkit::idp::{JwksServer, TestKey, b64, mint_raw, now};
 use testkit::runtime::{LambdaProcess, Outcome};
-use serde_json::{Value, json};
 
 fn deny() -> Value {
     json!({"isAuthorized": false, "ttlOverride": 0})
