@@ -1,6 +1,8 @@
 //! The configuration document, for users: its JSON Schema (derived from the very types the
 //! authorizer deserializes) is committed and current, and every JSON example in
 //! `docs/configuration.md` is accepted by the real parser and compiles into an authorizer.
+//! And every variable the template sets, or a function's `config.rs` lists, is documented
+//! there.
 //!
 //! After changing a configuration type, regenerate the schema with
 //! `UPDATE_SCHEMA=1 cargo test -p e2e --test config_docs`.
@@ -124,4 +126,68 @@ fn every_documented_example_compiles_into_an_authorizer() {
         );
     }
     assert!(several_issuers && channel_rules);
+}
+
+/// Variable names a function is configured with: the `Environment: Variables:` keys of
+/// `template.yaml`, and the first column of the variable table in each function's
+/// `config.rs` docs.
+fn configured_variables() -> Vec<String> {
+    let root = workspace_root();
+    let mut names = Vec::new();
+    let template = std::fs::read_to_string(root.join("template.yaml")).expect("template.yaml");
+    let mut in_variables: Option<usize> = None;
+    for line in template.lines() {
+        let indent = line.len() - line.trim_start().len();
+        match in_variables {
+            Some(outer) if indent > outer => {
+                if let Some((name, _)) = line.trim().split_once(':')
+                    && is_variable(name)
+                {
+                    names.push(name.to_owned());
+                }
+            }
+            _ => in_variables = (line.trim() == "Variables:").then_some(indent),
+        }
+    }
+    for function in ["authorizer", "publisher"] {
+        let path = root.join(format!("functions/{function}/src/config.rs"));
+        let source = std::fs::read_to_string(&path).expect("config.rs");
+        for row in source.lines().filter_map(|l| l.strip_prefix("//! | `")) {
+            if let Some((name, _)) = row.split_once('`')
+                && is_variable(name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn is_variable(name: &str) -> bool {
+    name.len() > 2
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[test]
+fn every_variable_the_functions_are_configured_with_is_documented() {
+    let names = configured_variables();
+    assert!(
+        names.iter().any(|n| n == "JWT_ISSUER") && names.iter().any(|n| n == "EVENTS_ENDPOINT"),
+        "found the template's variables: {names:?}"
+    );
+    let docs = std::fs::read_to_string(workspace_root().join("docs/configuration.md"))
+        .expect("docs/configuration.md");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| !docs.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/configuration.md does not document {missing:?}"
+    );
 }
