@@ -1,6 +1,7 @@
-//! Every relative link in the project's Markdown resolves: the file or folder exists, and a
-//! `#fragment` names a heading of the target (GitHub's anchors). Documents point at each
-//! other a lot (README → docs → README); a moved section must take its links with it.
+//! The project's Markdown holds together. Every relative link resolves: the file or folder
+//! exists, and a `#fragment` names a heading of the target (GitHub's anchors). Documents
+//! point at each other a lot (README → docs → README); a moved section must take its links
+//! with it. And the README opens with exactly the two set-up commands.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,41 @@ fn every_relative_link_resolves() {
         "broken links:\n  {}",
         broken.join("\n  ")
     );
+}
+
+#[test]
+fn the_readme_opens_with_exactly_two_commands() {
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let block = readme
+        .split("```")
+        .nth(1)
+        .expect("the README opens with a code block");
+    let commands: Vec<&str> = block
+        .lines()
+        .skip(1)
+        .map(|l| l.split(" #").next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        commands.len(),
+        2,
+        "the README's first block holds the two set-up commands (run locally, run every test): {commands:?}"
+    );
+    let before = &readme[..readme.find("```").expect("a block")];
+    assert!(
+        !before.contains("\n## "),
+        "the two commands come before any section"
+    );
+    for command in commands {
+        let program = command.split_whitespace().next().unwrap_or_default();
+        if let Some(path) = program.strip_prefix("./") {
+            assert!(
+                root.join(path).is_file(),
+                "{command}: {path} does not exist"
+            );
+        }
+    }
 }
 
 /// Markdown files of the project: everything but dependencies, build output and hidden
