@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use testkit::binaries::{binary, workspace_root};
 use testkit::docker::{Daemon, PROVIDED_AL2023_X86_64, which};
-use serde_json::Value;
 
 /// The port of `EVENTS_ENDPOINT` in `dev/sam-local-env.json`. The test's local-events
 /// listens on the bridge address only, so it never collides with a dev loop's 4010.
@@ -344,14 +344,10 @@ impl Drop for LocalEvents {
     }
 }
 
-/// `KEY=VALUE` lines of `dev/local.env`.
+/// The variables of `dev/local.env` (the project's one parser of it).
 fn dev_env(root: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(root.join("dev/local.env"))
-        .expect("dev/local.env")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
+    let env = xtask::dev_env::DevEnv::load(root).expect("dev/local.env parses");
+    env.vars()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }
