@@ -118,11 +118,14 @@ xtask() {
   (cd "$ROOT" && cargo run --quiet --package xtask -- "$@")
 }
 
-# build_binaries: builds what the dev loop runs, and the tooling (quick when fresh).
+# build_binaries: builds what the dev loop runs, and the tooling, once per script run.
+BUILT=""
 build_binaries() {
+  [ -z "$BUILT" ] || return 0
   say "building local-events, authorizer, publisher and cargo xtask"
   (cd "$ROOT" && cargo build --quiet --bin local-events --bin authorizer --bin publisher --bin xtask) \
     || die "the build failed (see above)"
+  BUILT=1
 }
 
 # free_port: prints a free loopback TCP port.
