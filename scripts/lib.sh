@@ -4,8 +4,9 @@
 #
 # Everything it creates lives in .dev/ (git-ignored): the Python venv with the PyPI-packaged
 # tools (cargo-lambda, SAM CLI, cfn-lint); per-run env files; logs. What needs logic (the
-# dev configuration, tokens, samples) is Rust, run through `xtask` (`cargo xtask`). It only starts processes through
-# start_dev_stack, and stop_dev_stack kills exactly those (by process group).
+# dev configuration, tokens, samples) is Rust, run through `xtask` (`cargo xtask`). It only
+# starts processes through start_dev_stack, and stop_dev_stack kills exactly those (by
+# process group).
 # Portable to macOS's bash 3.2: no `wait -n`, no associative arrays.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +14,6 @@ DEV_DIR="$ROOT/.dev"
 VENV="$DEV_DIR/venv"
 LOG_DIR="$DEV_DIR/logs"
 RUN_DIR="$DEV_DIR/run"
-DEV_ENV="$ROOT/dev/local.env"
 
 # SAM CLI must not phone home (and CI has no network beyond the package registries).
 export SAM_CLI_TELEMETRY=0
@@ -239,6 +239,7 @@ start_dev_stack() {
     # the ones the publisher signs with.
     # shellcheck disable=SC1090
     . "$events_env"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
     # shellcheck disable=SC2086 # tls_args is empty or one word
     exec "$ROOT/target/debug/local-events" $tls_args --cert-dir "$CERT_DIR" \
       --template "$ROOT/template.yaml" --authorizer-url "http://127.0.0.1:$lambda_port"

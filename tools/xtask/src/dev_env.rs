@@ -2,8 +2,10 @@
 //! `cargo xtask dev-env`, which derives from it what the dev loop's processes get, so the
 //! shell scripts never parse the file themselves.
 //!
-//! The format is the file's own promise: `KEY=VALUE` lines, `#` comments and blank lines;
-//! no quotes, no expansion. Anything else is an error naming the line, not a guess.
+//! The format: `KEY=VALUE` lines, `#` comments and blank lines, no expansion. An
+//! `export ` prefix and one pair of matching quotes around a value are accepted, so the
+//! same parser reads env files people write for their shell (`dev/local.env` itself uses
+//! neither). Anything else is an error naming the line, not a guess.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,12 +30,18 @@ impl DevEnv {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
+            let line = line.strip_prefix("export ").unwrap_or(line);
             let (key, value) = line
                 .split_once('=')
                 .map(|(key, value)| (key.trim(), value))
                 .filter(|(key, _)| is_name(key))
                 .ok_or_else(|| format!("{origin}:{}: not a KEY=VALUE line", n + 1))?;
-            vars.push((key.to_owned(), value.trim().to_owned()));
+            let value = value.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+                .unwrap_or(value);
+            vars.push((key.to_owned(), unquoted.to_owned()));
         }
         Ok(Self { vars })
     }
@@ -232,7 +240,11 @@ mod tests {
         let env = DevEnv::parse("# c\n\nA=1\nB = x=y \nA=2\n", "f").expect("parses");
         assert_eq!(env.get("A"), Some("2"));
         assert_eq!(env.get("B"), Some("x=y"));
-        assert!(DevEnv::parse("export A=1", "f").is_err());
+        let shell = DevEnv::parse("export A='1 2'\nB=\"x\"\nC='", "f").expect("parses");
+        assert_eq!(
+            shell.vars().collect::<Vec<_>>(),
+            [("A", "1 2"), ("B", "x"), ("C", "'")]
+        );
         assert_eq!(
             DevEnv::parse("A=1\nnot a line\n", "f"),
             Err("f:2: not a KEY=VALUE line".to_owned())
