@@ -154,10 +154,10 @@ fn the_documented_dev_token_command_mints_a_token_the_dev_configuration_accepts(
         .args(["-c", line])
         .current_dir(&root)
         .env("PATH", path_with_cargo())
-        .stderr(Stdio::inherit())
         .output()
         .expect("sh runs");
-    assert!(output.status.success(), "{line} failed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{line} failed:\n{stderr}");
     let token = String::from_utf8(output.stdout).expect("utf-8");
     let token = token.trim();
     assert!(token.starts_with("supabase:ey"), "{token}");
