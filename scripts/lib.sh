@@ -31,11 +31,15 @@ die() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
 
 # ensure_venv dev|test
 #   Creates .dev/venv and installs scripts/requirements-<kind>.txt into it, once per
-#   version of that file. For `dev`, cargo-lambda is skipped when `cargo lambda` already
-#   works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
+#   version of that file. For `dev` (cargo-lambda only), nothing happens when `cargo
+#   lambda` already works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
 #   the `python3` on PATH (`python3 -m ziglang`), so that must be the venv's.
 ensure_venv() {
   local kind=$1 requirements="$ROOT/scripts/requirements-$1.txt" filtered hash
+  # The dev loop needs nothing from PyPI but cargo-lambda: with a working one, no venv.
+  if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1; then
+    return 0
+  fi
   command -v python3 >/dev/null || die "python3 is required (for the tool venv: cargo-lambda, SAM CLI)"
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the tool venv in .dev/venv"
@@ -47,11 +51,7 @@ ensure_venv() {
   if [ ! -f "$VENV/.installed-$kind-$hash" ] && [ ! -f "$VENV/.installed-test-$hash" ]; then
     mkdir -p "$RUN_DIR"
     filtered="$RUN_DIR/requirements-$kind.txt"
-    if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1; then
-      grep -v '^cargo-lambda' "$requirements" >"$filtered"
-    else
-      cp "$requirements" "$filtered"
-    fi
+    cp "$requirements" "$filtered"
     # -r lines are resolved relative to the file that names them.
     sed -i.bak "s#^-r #-r $ROOT/scripts/#" "$filtered" && rm -f "$filtered.bak"
     say "installing $(grep -hv '^[#-]' "$filtered" | grep . | tr '\n' ' ')into .dev/venv"

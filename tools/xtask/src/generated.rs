@@ -52,3 +52,24 @@ pub(crate) fn write_or_check(
     }
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_what_is_stale_then_checks_clean() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let outputs = vec![(PathBuf::from("a/b.json"), "{}\n".to_owned())];
+        assert_eq!(stale(root.path(), &outputs), [PathBuf::from("a/b.json")]);
+        let check = write_or_check(root.path(), Ok(outputs.clone()), true, "x");
+        assert_eq!(check, ExitCode::FAILURE);
+        let write = write_or_check(root.path(), Ok(outputs.clone()), false, "x");
+        assert_eq!(write, ExitCode::SUCCESS);
+        assert!(stale(root.path(), &outputs).is_empty());
+        assert_eq!(
+            write_or_check(root.path(), Ok(outputs), true, "x"),
+            ExitCode::SUCCESS
+        );
+    }
+}
