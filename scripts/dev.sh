@@ -2,7 +2,7 @@
 # The development loop (README command 1).
 #
 # On a fresh clone: installs what it needs into .dev/venv (cargo-lambda from PyPI unless
-# `cargo lambda` already works, PyJWT for dev tokens), builds, then starts on loopback, with
+# `cargo lambda` already works), builds, then starts on loopback, with
 # the development configuration in dev/local.env (no AWS account, no identity provider):
 #   - both functions under `cargo lambda watch` (127.0.0.1:9000), reloading on code changes
 #   - local-events, the local AppSync Events endpoint (127.0.0.1:4010), in front of them:
@@ -32,17 +32,10 @@ trap 'printf "\n"; say "stopping"; exit 0' INT TERM
 start_dev_stack "$EVENTS_PORT" "$LAMBDA_PORT" dev
 warm_up_authorizer "$LAMBDA_PORT"
 TOKEN=$(mint_token 86400)
-SUBSCRIBED=1
-start_subscriber '/default/*' "$TOKEN" dev || {
-  SUBSCRIBED=""
-  warn "the /default/* subscriber could not subscribe (log: ${SUBSCRIBER_LOG#"$ROOT"/}, ${EVENTS_LOG#"$ROOT"/})"
-}
+start_subscriber '/default/*' "$TOKEN" dev \
+  || warn "the /default/* subscriber could not subscribe (log: ${SUBSCRIBER_LOG#"$ROOT"/}, ${EVENTS_LOG#"$ROOT"/})"
 say "invoking every sample in events/"
-run_samples table "$LAMBDA_PORT" "$EVENTS_PORT" || warn "some samples could not be invoked (see above)"
-if [ -n "$SUBSCRIBED" ]; then
-  sleep 0.5 # let the fan-out reach the subscriber
-  say "the /default/* subscriber received $(grep -c . "$SUBSCRIBER_OUT" || true) of the $(received_count /default) event(s) local-events accepted"
-fi
+run_samples "$LAMBDA_PORT" || warn "some samples could not be invoked (see above)"
 
 INVOKE="--invoke-address 127.0.0.1 --invoke-port $LAMBDA_PORT"
 if [ -n "${DEV_TLS:-}" ]; then
@@ -69,7 +62,7 @@ ${BOLD}The dev loop is running${RESET} (functions reload when you save).
   functions     cargo lambda watch on 127.0.0.1:$LAMBDA_PORT (authorizer, publisher)
 
 ${BOLD}Connect a client${RESET} (aws-amplify >= 6.15.2) with a development token for the dev
-user, valid 24 h (scripts/mint-dev-token.py --help for other users, expiries, claims):
+user, valid 24 h (cargo xtask mint-dev-token --help for other users, expiries, claims):
 
   import { Amplify } from 'aws-amplify';
   import { events } from 'aws-amplify/data';

@@ -2,9 +2,11 @@
 # Shared by scripts/dev.sh, scripts/check-samples.sh, scripts/test.sh and .ci/run.
 # Source it; it defines functions and variables and starts nothing by itself.
 #
-# Everything it creates lives in .dev/ (git-ignored): the Python venv with cargo-lambda,
-# PyJWT, SAM CLI and cfn-lint; per-run env files; logs. It only starts processes through
-# start_dev_stack, and stop_dev_stack kills exactly those (by process group).
+# Everything it creates lives in .dev/ (git-ignored): the Python venv with the PyPI-packaged
+# tools (cargo-lambda, SAM CLI, cfn-lint); per-run env files; logs. What needs logic (the
+# dev configuration, tokens, samples) is Rust, run through `xtask` (`cargo xtask`). It only
+# starts processes through start_dev_stack, and stop_dev_stack kills exactly those (by
+# process group).
 # Portable to macOS's bash 3.2: no `wait -n`, no associative arrays.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,7 +14,6 @@ DEV_DIR="$ROOT/.dev"
 VENV="$DEV_DIR/venv"
 LOG_DIR="$DEV_DIR/logs"
 RUN_DIR="$DEV_DIR/run"
-DEV_ENV="$ROOT/dev/local.env"
 
 # SAM CLI must not phone home (and CI has no network beyond the package registries).
 export SAM_CLI_TELEMETRY=0
@@ -30,12 +31,16 @@ die() { printf '%serror:%s %s\n' "$RED" "$RESET" "$*" >&2; exit 1; }
 
 # ensure_venv dev|test
 #   Creates .dev/venv and installs scripts/requirements-<kind>.txt into it, once per
-#   version of that file. For `dev`, cargo-lambda is skipped when `cargo lambda` already
-#   works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
+#   version of that file. For `dev` (cargo-lambda only), nothing happens when `cargo
+#   lambda` already works. Puts the venv's bin first on PATH: cargo-lambda finds its zig linker through
 #   the `python3` on PATH (`python3 -m ziglang`), so that must be the venv's.
 ensure_venv() {
   local kind=$1 requirements="$ROOT/scripts/requirements-$1.txt" filtered hash
-  command -v python3 >/dev/null || die "python3 is required (for the tool venv and sample checks)"
+  # The dev loop needs nothing from PyPI but cargo-lambda: with a working one, no venv.
+  if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 is required (for the tool venv: cargo-lambda, SAM CLI)"
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the tool venv in .dev/venv"
     python3 -m venv "$VENV" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
@@ -46,11 +51,7 @@ ensure_venv() {
   if [ ! -f "$VENV/.installed-$kind-$hash" ] && [ ! -f "$VENV/.installed-test-$hash" ]; then
     mkdir -p "$RUN_DIR"
     filtered="$RUN_DIR/requirements-$kind.txt"
-    if [ "$kind" = dev ] && cargo lambda --version >/dev/null 2>&1; then
-      grep -v '^cargo-lambda' "$requirements" >"$filtered"
-    else
-      cp "$requirements" "$filtered"
-    fi
+    cp "$requirements" "$filtered"
     # -r lines are resolved relative to the file that names them.
     sed -i.bak "s#^-r #-r $ROOT/scripts/#" "$filtered" && rm -f "$filtered.bak"
     say "installing $(grep -hv '^[#-]' "$filtered" | grep . | tr '\n' ' ')into .dev/venv"
@@ -112,19 +113,29 @@ ensure_example() {
   fi
 }
 
+# xtask COMMAND ARGS...: the project's own tooling (tools/xtask), as `cargo xtask` runs it.
+xtask() {
+  (cd "$ROOT" && cargo run --quiet --package xtask -- "$@")
+}
+
+# build_binaries: builds what the dev loop runs, and the tooling, once per script run.
+BUILT=""
+build_binaries() {
+  [ -z "$BUILT" ] || return 0
+  say "building local-events, authorizer, publisher and cargo xtask"
+  (cd "$ROOT" && cargo build --quiet --bin local-events --bin authorizer --bin publisher --bin xtask) \
+    || die "the build failed (see above)"
+  BUILT=1
+}
+
 # free_port: prints a free loopback TCP port.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  xtask free-port
 }
 
 # port_in_use PORT: succeeds when something listens on 127.0.0.1:PORT.
 port_in_use() {
-  python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket()
-s.settimeout(0.5)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
-PY
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 # wait_for_port PORT PID SECONDS NAME LOG: waits until PORT accepts connections, failing
@@ -156,26 +167,18 @@ events_url() {
   fi
 }
 
-# write_run_env EVENTS_PORT NAME: prints the path of a copy of dev/local.env whose
-# endpoint lines point at EVENTS_PORT. With DEV_TLS=1 the functions also get
+# write_run_env EVENTS_PORT NAME: prints the path of the functions' env file for `cargo
+# lambda watch --env-file`: dev/local.env with EVENTS_ENDPOINT pointing at EVENTS_PORT
+# (`cargo xtask dev-env functions`). With DEV_TLS=1 the functions also get
 # SSL_CERT_FILE=<the system CAs + the development CA> (CA_BUNDLE, written by
 # start_dev_stack once local-events has created its CA), so the publisher trusts
 # https://localhost while an authorizer fetching a real JWKS still trusts the real CAs.
 write_run_env() {
   local port=$1 out="$RUN_DIR/$2.env"
   mkdir -p "$RUN_DIR"
-  sed -e "s#^EVENTS_ENDPOINT=.*#EVENTS_ENDPOINT=$(events_url "$port")#" \
-    -e "s#^LOCAL_EVENTS_LISTEN=.*#LOCAL_EVENTS_LISTEN=127.0.0.1:$port#" \
-    "$DEV_ENV" >"$out"
-  if [ -n "${DEV_TLS:-}" ]; then
-    printf '\n# DEV_TLS=1 (scripts/lib.sh)\nSSL_CERT_FILE=%s\n' "$CA_BUNDLE" >>"$out"
-  fi
+  xtask dev-env functions --events-url "$(events_url "$port")" \
+    ${DEV_TLS:+--ssl-cert-file "$CA_BUNDLE"} >"$out" || die "cargo xtask dev-env failed"
   printf '%s\n' "$out"
-}
-
-# env_value FILE KEY: the value of KEY=… in a dev env file.
-env_value() {
-  sed -n "s/^$2=//p" "$1" | tail -n 1
 }
 
 CERT_DIR="$DEV_DIR/certs"
@@ -214,14 +217,15 @@ start_dev_stack() {
     fi
   done
   mkdir -p "$LOG_DIR"
+  build_binaries
   RUN_ENV=$(write_run_env "$events_port" "$name")
+  # local-events' own variables, as `export` lines this script sources.
+  local events_env="$RUN_DIR/$name-local-events.sh"
+  xtask dev-env local-events --listen "127.0.0.1:$events_port" >"$events_env" \
+    || die "cargo xtask dev-env failed"
   EVENTS_URL=$(events_url "$events_port")
   EVENTS_LOG="$LOG_DIR/$name-local-events.log"
   WATCH_LOG="$LOG_DIR/$name-cargo-lambda-watch.log"
-
-  say "building local-events, authorizer and publisher"
-  (cd "$ROOT" && cargo build --quiet --bin local-events --bin authorizer --bin publisher) \
-    || die "the build failed (see above)"
 
   local tls_args=""
   [ -z "${DEV_TLS:-}" ] || tls_args="--tls"
@@ -231,16 +235,11 @@ start_dev_stack() {
   set -m
   say "starting local-events on $EVENTS_URL (log: ${EVENTS_LOG#"$ROOT"/})"
   (
-    # Only the LOCAL_EVENTS_* lines configure it; the IAM credentials it accepts are the
-    # ones the publisher signs with.
-    access_key=$(env_value "$RUN_ENV" AWS_ACCESS_KEY_ID)
-    secret_key=$(env_value "$RUN_ENV" AWS_SECRET_ACCESS_KEY)
-    set -a
+    # Only the LOCAL_EVENTS_* variables configure it; the IAM credentials it accepts are
+    # the ones the publisher signs with.
     # shellcheck disable=SC1090
-    . "$RUN_ENV"
-    set +a
+    . "$events_env"
     unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-    export LOCAL_EVENTS_IAM_ACCESS_KEY_ID="$access_key" LOCAL_EVENTS_IAM_SECRET_ACCESS_KEY="$secret_key"
     # shellcheck disable=SC2086 # tls_args is empty or one word
     exec "$ROOT/target/debug/local-events" $tls_args --cert-dir "$CERT_DIR" \
       --template "$ROOT/template.yaml" --authorizer-url "http://127.0.0.1:$lambda_port"
@@ -274,16 +273,18 @@ warm_up_authorizer() {
 
 # mint_token TTL_SECONDS: a development token for the dev user, wrapped as clients send it.
 mint_token() {
-  "$VENV/bin/python" "$ROOT/scripts/mint-dev-token.py" --prefix "supabase:" --ttl "$1"
+  xtask mint-dev-token --prefix "supabase:" --ttl "$1"
 }
 
 # start_subscriber CHANNEL TOKEN NAME
 #   Starts `local-events subscribe CHANNEL` against the running endpoint (a real
 #   WebSocket client, authorized in Lambda mode with TOKEN) in its own process group and
-#   waits up to 60 s until it is subscribed. The events it receives go to SUBSCRIBER_OUT,
-#   one JSON per line; its log to SUBSCRIBER_LOG. stop_dev_stack stops it.
+#   waits up to 60 s until it is subscribed (then sets SUBSCRIBED=1). The events it
+#   receives go to SUBSCRIBER_OUT, one JSON per line; its log to SUBSCRIBER_LOG.
+#   stop_dev_stack stops it.
 start_subscriber() {
   local channel=$1 token=$2 name=$3 i=0
+  SUBSCRIBED=""
   SUBSCRIBER_OUT="$LOG_DIR/$name-subscriber.jsonl"
   SUBSCRIBER_LOG="$LOG_DIR/$name-subscriber.log"
   : >"$SUBSCRIBER_OUT"
@@ -306,19 +307,7 @@ start_subscriber() {
     fi
     sleep 0.2
   done
-}
-
-# received_count CHANNEL_PREFIX: how many events local-events accepted on channels
-# starting with CHANNEL_PREFIX (from GET /_local/events).
-received_count() {
-  python3 - "$EVENTS_URL" "$1" "$DEV_CA" <<'PY'
-import json, ssl, sys, urllib.parse, urllib.request
-url, prefix, ca = sys.argv[1:]
-context = ssl.create_default_context(cafile=ca) if url.startswith("https:") else None
-query = urllib.parse.urlencode({"channel": prefix.rstrip("/") + "/*", "limit": 1000})
-with urllib.request.urlopen(f"{url}/_local/events?{query}", timeout=5, context=context) as r:
-    print(len(json.load(r)["events"]))
-PY
+  SUBSCRIBED=1
 }
 
 # stop_dev_stack: stops what start_dev_stack started (SIGTERM to each process group, then
@@ -343,23 +332,13 @@ stop_dev_stack() {
   STARTED_PIDS=""
 }
 
-# run_samples MODE LAMBDA_PORT EVENTS_PORT: invokes every sample in events/; MODE is
-# `table` (dev loop: report) or `check` (exit non-zero on a mismatch).
+# run_samples LAMBDA_PORT [--check]: `cargo xtask run-samples` against the running stack:
+# every sample in events/ invoked and compared, what local-events received, and (when
+# start_subscriber succeeded) whether the /default/* subscriber got all of it. --check
+# fails on any difference; without it, the table is a report.
 run_samples() {
-  local mode=$1 lambda_port=$2 events_port=$3 status
-  if [ -z "${DEV_TLS:-}" ]; then
-    "$VENV/bin/python" "$ROOT/scripts/run-samples.py" --mode "$mode" \
-      --lambda-port "$lambda_port" --events-port "$events_port"
-    return
-  fi
-  # run-samples.py reads GET /_local/events over plain HTTP only. Under TLS, give it a
-  # closed port (it then counts nothing), drop its count line and print the real one.
-  local before
-  before=$(received_count /default)
-  "$VENV/bin/python" "$ROOT/scripts/run-samples.py" --mode "$mode" \
-    --lambda-port "$lambda_port" --events-port "$(free_port)" | grep -v '^local-events received '
-  status=${PIPESTATUS[0]}
-  printf 'local-events received %s event(s) on /default/* from these invocations\n' \
-    "$(($(received_count /default) - before))"
-  return "$status"
+  local lambda_port=$1
+  shift
+  xtask run-samples --lambda-port "$lambda_port" --events-url "$EVENTS_URL" \
+    ${DEV_TLS:+--ca "$DEV_CA"} ${SUBSCRIBED:+--subscriber-out "$SUBSCRIBER_OUT"} "$@"
 }

@@ -3,13 +3,14 @@
 #   formatting, clippy -D warnings, unit + integration + end-to-end tests (including the
 #   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs, and the
 #   Next.js example in headless Chromium, tests/e2e/tests/browser.rs), the committed
-#   authorizer samples are current, every sample answered exactly as expected under
+#   generated files are current (`cargo xtask samples --check`, `cargo xtask docs --check`),
+#   every sample answered exactly as expected under
 #   `cargo lambda watch`, cfn-lint + `sam validate --lint`, `sam build` (x86_64), and every
 #   sample answered exactly under `sam local invoke` (tests/e2e/tests/sam_local.rs).
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
-# Tools (cargo-lambda, SAM CLI, cfn-lint, PyJWT, botocore) are installed into .dev/venv on
+# Tools (cargo-lambda, SAM CLI, cfn-lint, botocore) are installed into .dev/venv on
 # first use, the real aws-amplify client the end-to-end tests drive into
 # tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14),
 # and examples/nextjs is installed and built (`npm ci`, `next build`, once per version).
@@ -87,7 +88,8 @@ export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, integration, e2e)" cargo test --workspace --locked
-step "authorizer samples are current" "$VENV/bin/python" scripts/make-authorizer-samples.py --check
+generated_files_current() { xtask samples --check && xtask docs --check; }
+step "generated files are current (samples, docs)" generated_files_current
 step "dev loop: samples exact, subscriber gets events" bash scripts/check-samples.sh
 step "cfn-lint + sam validate --lint" lint_template
 if [ -n "${SKIP_SAM_BUILD:-}" ]; then

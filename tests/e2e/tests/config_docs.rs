@@ -4,8 +4,8 @@
 //! And every variable the template sets, or a function's `config.rs` lists, is documented
 //! there.
 //!
-//! After changing a configuration type, regenerate the schema with
-//! `UPDATE_SCHEMA=1 cargo test -p e2e --test config_docs`.
+//! After changing a configuration type, regenerate the schema with `cargo xtask docs`
+//! (the code this test checks with).
 
 use std::sync::Arc;
 
@@ -15,30 +15,14 @@ use jwt_authz::{Authorizer, AuthorizerConfig};
 use serde_json::Value;
 use testkit::binaries::workspace_root;
 
-const SCHEMA: &str = "docs/authorizer-config.schema.json";
-
-fn schema_text() -> String {
-    let mut schema = schemars::schema_for!(AuthorizerConfig);
-    schema.insert(
-        "title".into(),
-        "AppSync Events authorizer configuration (AUTHORIZER_CONFIG)".into(),
-    );
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serializes");
-    text.push('\n');
-    text
-}
+use xtask::docs::{SCHEMA, schema_text};
 
 #[test]
 fn the_committed_json_schema_is_current() {
-    let path = workspace_root().join(SCHEMA);
-    let fresh = schema_text();
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &fresh).expect("write schema");
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let stale = xtask::docs::stale(&workspace_root());
     assert!(
-        committed == fresh,
-        "{SCHEMA} is stale: run `UPDATE_SCHEMA=1 cargo test -p e2e --test config_docs` and commit it"
+        stale.is_empty(),
+        "{SCHEMA} is stale: run `cargo xtask docs` and commit it"
     );
 }
 

@@ -350,14 +350,10 @@ impl Drop for LocalEvents {
     }
 }
 
-/// `KEY=VALUE` lines of `dev/local.env`.
+/// The variables of `dev/local.env` (the project's one parser of it).
 fn dev_env(root: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(root.join("dev/local.env"))
-        .expect("dev/local.env")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
+    let env = xtask::dev_env::DevEnv::load(root).expect("dev/local.env parses");
+    env.vars()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }

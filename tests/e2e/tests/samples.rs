@@ -1,10 +1,10 @@
 //! Every sample in `events/<function>/` that has a `<name>.expected.json` gets exactly that
 //! answer from the real binary configured with the development configuration
-//! (`dev/local.env`) — the same check `scripts/check-samples.sh` makes through
-//! `cargo lambda watch`, here without any tool beyond cargo. The publisher publishes to a
-//! real `local-events` on a free loopback port.
+//! (`dev/local.env`) — judged by the same code as `cargo xtask run-samples`
+//! (`xtask::samples`), which makes the check through `cargo lambda watch`; here without any
+//! tool beyond cargo. The publisher publishes to a real `local-events` on a free loopback
+//! port.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -13,102 +13,60 @@ use testkit::binaries::{binary, workspace_root};
 use testkit::runtime::{LambdaProcess, Outcome};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use xtask::dev_env::DevEnv;
+use xtask::samples::{Sample, failures, with_expected};
 
-/// `KEY=VALUE` lines of `dev/local.env` (comments and blank lines skipped).
-fn dev_env() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(workspace_root().join("dev/local.env"))
-        .expect("dev/local.env exists");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
+fn dev_env() -> DevEnv {
+    DevEnv::load(&workspace_root()).expect("dev/local.env parses")
 }
 
-/// `(sample, expected answer)` pairs of one function's directory, in name order.
-fn samples(function: &str) -> Vec<(PathBuf, Value)> {
-    let dir = workspace_root().join("events").join(function);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("sample directory exists")
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            name.ends_with(".json") && !name.ends_with(".expected.json")
-        })
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            let expected = p.with_extension("expected.json");
-            expected.exists().then(|| (p.clone(), read_json(&expected)))
-        })
-        .collect()
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("sample readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-async fn check(function: &LambdaProcess, name: &str, cases: Vec<(PathBuf, Value)>) {
-    assert!(!cases.is_empty(), "no {name} samples with expected answers");
-    let mut mismatches = Vec::new();
-    for (path, expected) in cases {
-        let outcome = function.invoke(&read_json(&path)).await;
-        let sample = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        match outcome {
-            Outcome::Response(answer) if answer == expected => {}
-            other => mismatches.push(format!("{sample}: expected {expected}, got {other:?}")),
-        }
-    }
+async fn check(function: &LambdaProcess, name: &str) {
+    let samples = with_expected(&workspace_root(), name).expect("events/ reads");
     assert!(
-        mismatches.is_empty(),
+        !samples.is_empty(),
+        "no {name} samples with expected answers"
+    );
+    let mut results: Vec<(Sample, Result<Value, String>)> = Vec::new();
+    for sample in samples {
+        let request = sample.request().expect("sample readable");
+        let answer = match function.invoke(&request).await {
+            Outcome::Response(answer) => Ok(answer),
+            other => Err(format!("{other:?}")),
+        };
+        results.push((sample, answer));
+    }
+    let failed = failures(&results);
+    assert!(
+        failed.is_empty(),
         "{name} samples:\n{}\nlogs:\n{}",
-        mismatches.join("\n"),
+        failed.join("\n"),
         function.logs().join("\n")
     );
 }
 
 #[tokio::test]
 async fn every_authorizer_sample_gets_its_expected_answer() {
-    let env: Vec<(String, String)> = dev_env()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("JWT_") || k.starts_with("TOKEN_") || k.starts_with("AUTH_"))
-        .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = dev_env();
+    let env: Vec<(&str, &str)> = env.with_prefixes(&["JWT_", "TOKEN_", "AUTH_"]).collect();
     let function = LambdaProcess::start(&binary("authorizer"), &env).await;
-    check(&function, "authorizer", samples("authorizer")).await;
+    check(&function, "authorizer").await;
 }
 
 #[tokio::test]
 async fn every_publisher_sample_gets_its_expected_answer_from_local_events() {
     let (mut events, url) = start_local_events().await;
-    let mut env: Vec<(String, String)> = dev_env()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("PUBLISH_"))
-        .collect();
-    env.push(("EVENTS_ENDPOINT".into(), url));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = dev_env();
+    let mut env: Vec<(&str, &str)> = env.with_prefixes(&["AWS_", "PUBLISH_"]).collect();
+    env.push(("EVENTS_ENDPOINT", &url));
     let function = LambdaProcess::start(&binary("publisher"), &env).await;
-    check(&function, "publisher", samples("publisher")).await;
+    check(&function, "publisher").await;
     events.start_kill().expect("local-events stops");
 }
 
 /// Starts `local-events` on a free port with the dev namespaces and region; returns its URL.
 async fn start_local_events() -> (Child, String) {
     let env = dev_env();
-    let get = |key: &str| {
-        env.iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| panic!("{key} in dev/local.env"))
-    };
+    let get = |key: &str| env.require(key).expect("set in dev/local.env");
     let mut child = Command::new(binary("local-events"))
         .args(["--listen", "127.0.0.1:0"])
         .env_clear()

@@ -1,35 +1,76 @@
-//! Project tooling: `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
-//! Development only: nothing here is deployed.
+//! `cargo xtask <command>` (the alias lives in `.cargo/config.toml`). Development only:
+//! nothing here is deployed.
 //!
-//! Commands:
-//! - `doctor`: checks an authorizer configuration — and, optionally, a token read from
-//!   standard input — step by step against the real issuer, printing a verdict and a fix
-//!   for each step ([`doctor`]).
+//! A command is a module with `main(args) -> ExitCode` and one row of [`COMMANDS`]; the
+//! library (`src/lib.rs`) holds the ones tests reuse, the doctor lives here.
 
 mod doctor;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
+/// A command's name, its one-line description, and its entry point.
+type Command = (&'static str, &'static str, fn(Vec<String>) -> ExitCode);
 
-commands:
-  doctor    check an authorizer configuration (and a token on stdin) step by step
-  help      this text
+const COMMANDS: &[Command] = &[
+    (
+        "doctor",
+        "check an authorizer configuration (and a token on stdin) step by step",
+        doctor::main,
+    ),
+    (
+        "mint-dev-token",
+        "print a token from the development issuer of dev/local.env",
+        xtask::token::main,
+    ),
+    (
+        "samples",
+        "regenerate the authorizer samples (--check: verify they are current)",
+        xtask::samples::generate::main,
+    ),
+    (
+        "run-samples",
+        "invoke every sample against the running dev loop and compare",
+        xtask::samples::run::main,
+    ),
+    (
+        "docs",
+        "regenerate the documents generated from code (--check: verify)",
+        xtask::docs::main,
+    ),
+    (
+        "dev-env",
+        "the dev loop's environment, derived from dev/local.env",
+        xtask::dev_env::main,
+    ),
+    (
+        "free-port",
+        "print a free loopback TCP port (for the scripts)",
+        xtask::dev_env::free_port_main,
+    ),
+];
 
-cargo xtask doctor --help for the doctor's options";
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <command> [options]\n\ncommands:\n");
+    for (name, about, _) in COMMANDS {
+        text.push_str(&format!("  {name:<16}{about}\n"));
+    }
+    text.push_str("  help            this text\n\ncargo xtask <command> --help for its options");
+    text
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        Some("doctor") => doctor::main(args.collect()),
         Some("help" | "--help" | "-h") | None => {
-            eprintln!("{USAGE}");
+            eprintln!("{}", usage());
             ExitCode::SUCCESS
         }
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Some(name) => match COMMANDS.iter().find(|(n, _, _)| *n == name) {
+            Some((_, _, run)) => run(args.collect()),
+            None => {
+                eprintln!("unknown command {name:?}\n\n{}", usage());
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -1,7 +1,8 @@
 //! The troubleshooting guide's commands (`docs/troubleshooting.md`, linked from the
 //! README), run as written (through `cargo xtask`, the alias users type) with a token on
 //! stdin: the template one with its placeholder issuer replaced by a loopback one, the
-//! development one exactly.
+//! development one exactly — also with a token from the documented
+//! `cargo xtask mint-dev-token` command.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::process::{Command, Stdio};
 use testkit::binaries::workspace_root;
 use testkit::events::user_claims as claims;
 use testkit::idp::{JwksServer, TestKey, mint_raw};
+use xtask::dev_env::DevEnv;
 
 const PLACEHOLDER_ISSUER: &str = "https://<project-ref>.supabase.co/auth/v1";
 
@@ -31,19 +33,24 @@ fn guide_commands() -> Vec<String> {
     commands
 }
 
+/// `PATH` with the directory of the cargo running the tests first.
+fn path_with_cargo() -> String {
+    let cargo_dir = Path::new(env!("CARGO"))
+        .parent()
+        .expect("cargo's directory");
+    format!(
+        "{}:{}",
+        cargo_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// Runs `line` with `sh` in the workspace root, `token` on stdin for `< token.txt`.
 fn run(line: &str, token: &str) -> (i32, String) {
     let line = line
         .strip_suffix(" < token.txt")
         .expect("the guide reads the token from token.txt");
-    let cargo_dir = Path::new(env!("CARGO"))
-        .parent()
-        .expect("cargo's directory");
-    let path = format!(
-        "{}:{}",
-        cargo_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_cargo();
     let mut child = Command::new("sh")
         .args(["-c", line])
         .current_dir(workspace_root())
@@ -104,13 +111,8 @@ async fn the_development_command_passes_for_a_local_token() {
         .into_iter()
         .find(|l| l.contains("dev/local.env"))
         .expect("a command with dev/local.env");
-    let env = std::fs::read_to_string(workspace_root().join("dev/local.env")).expect("env");
-    let value = |name: &str| {
-        env.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{name} in dev/local.env"))
-            .to_owned()
-    };
+    let env = DevEnv::load(&workspace_root()).expect("dev/local.env parses");
+    let value = |name: &str| env.require(name).expect("set").to_owned();
     let (iss, secret) = (value("JWT_ISSUER"), value("JWT_SECRET"));
     let claims = claims(&iss);
     let jwt = mint_raw(
@@ -125,6 +127,45 @@ async fn the_development_command_passes_for_a_local_token() {
         out.contains("ok    issuer http://127.0.0.1:54321/auth/v1: shared secret"),
         "{out}"
     );
+    assert!(
+        out.contains("ok    decision: EVENT_CONNECT allowed"),
+        "{out}"
+    );
+}
+
+/// The `cargo xtask mint-dev-token …` command docs/local-endpoint.md gives for the dev
+/// loop, run as written: docs/dev-loop.md names the command, and the token it prints passes
+/// the troubleshooting guide's development doctor command.
+#[test]
+fn the_documented_dev_token_command_mints_a_token_the_dev_configuration_accepts() {
+    let root = workspace_root();
+    let dev_loop = std::fs::read_to_string(root.join("docs/dev-loop.md")).expect("dev-loop");
+    assert!(
+        dev_loop.contains("`cargo xtask mint-dev-token`"),
+        "docs/dev-loop.md names the command"
+    );
+    let doc = std::fs::read_to_string(root.join("docs/local-endpoint.md")).expect("doc");
+    let line = doc
+        .split('`')
+        .find(|part| part.starts_with("cargo xtask mint-dev-token "))
+        .expect("docs/local-endpoint.md shows the command");
+    let output = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(&root)
+        .env("PATH", path_with_cargo())
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{line} failed:\n{stderr}");
+    let token = String::from_utf8(output.stdout).expect("utf-8");
+    let token = token.trim();
+    assert!(token.starts_with("supabase:ey"), "{token}");
+    let doctor = guide_commands()
+        .into_iter()
+        .find(|l| l.contains("dev/local.env"))
+        .expect("a command with dev/local.env");
+    let (code, out) = run(&doctor, token);
+    assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("ok    decision: EVENT_CONNECT allowed"),
         "{out}"

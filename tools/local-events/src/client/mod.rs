@@ -31,7 +31,7 @@ OPTIONS:
     --endpoint <URL>     the running endpoint [LOCAL_EVENTS_ENDPOINT] [default: http://127.0.0.1:4010]
                          (https://localhost:PORT for --tls; WebSocket URL derived like clients do)
     --token <TOKEN>      Lambda authorizer token sent as Authorization [LOCAL_EVENTS_TOKEN]
-                         (scripts/mint-dev-token.py makes one for the dev issuer)
+                         (`cargo xtask mint-dev-token` makes one for the dev issuer)
     --ca <FILE>          CA to trust for https [LOCAL_EVENTS_CA] [default: .dev/certs/ca.pem]
     --count <N>          subscribe: exit after N events
     --ws                 publish: over the WebSocket instead of POST /event
