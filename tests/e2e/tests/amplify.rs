@@ -25,10 +25,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use testkit::binaries::{binary, workspace_root};
-use testkit::runtime::{LambdaProcess, Outcome};
 use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, token};
 use serde_json::{Value, json};
+use testkit::binaries::{binary, workspace_root};
+use testkit::runtime::{LambdaProcess, Outcome};
 use tokio::process::Command;
 
 /// The caller's `sub`: a Supabase user id (a UUID, valid as a channel segment).

@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::events::{connect, last_reason, subscribe, user_claims as claims};
 use testkit::idp::{JwksServer, Mode, TestKey, b64, mint_raw, now};
 use testkit::runtime::{LambdaProcess, Outcome};
-use serde_json::{Value, json};
 
 const SECRET: &str = "test-only-hs256-secret-that-is-long-enough-0123456789";
 

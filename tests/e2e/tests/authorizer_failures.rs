@@ -11,13 +11,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
 use testkit::aws_fake::{AwsFake, AwsMode};
 use testkit::binaries::binary;
 use testkit::events::{connect, reasons, user_claims as claims};
 use testkit::idp::{JwksServer, Mode, TestKey};
 use testkit::runtime::{LambdaProcess, Outcome};
 use testkit::tls_front::TlsFront;
-use serde_json::{Value, json};
 
 /// The failure backoff of the key cache (2 s) plus a margin.
 const JWKS_BACKOFF: Duration = Duration::from_millis(2100);

@@ -21,13 +21,13 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use testkit::binaries::{binary, workspace_root};
-use testkit::invoke_api::InvokeApi;
-use testkit::runtime::LambdaProcess;
 use local_events_common::{
     ACCESS_KEY, Authorizer, ISSUER, LocalEvents, SECRET, SECRET_KEY, capture,
 };
 use serde_json::json;
+use testkit::binaries::{binary, workspace_root};
+use testkit::invoke_api::InvokeApi;
+use testkit::runtime::LambdaProcess;
 use tokio::process::{Child, Command};
 
 /// How long the app's realtime tokens live: short, so the test sees two renewals.

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::events::last_reason;
 use testkit::idp::{JwksServer, TestKey, now};
 use testkit::runtime::{LambdaProcess, Outcome};
-use serde_json::{Value, json};
 
 const ALICE: &str = "2d4c9a1e-0000-4000-8000-00000000a11c";
 const BOB: &str = "7f3b2c1d-0000-4000-8000-000000000b0b";

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::events::{connect, last_reason, user_claims as claims};
 use testkit::idp::{JwksServer, TestKey};
 use testkit::runtime::LambdaProcess;
-use serde_json::{Value, json};
 
 const ESC: char = '\u{1b}';
 

@@ -9,11 +9,11 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair};
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::events::reasons;
 use testkit::idp::{JwksServer, TestKey, b64, mint_raw, now};
 use testkit::runtime::{LambdaProcess, Outcome};
-use serde_json::{Value, json};
 
 fn deny() -> Value {
     json!({"isAuthorized": false, "ttlOverride": 0})

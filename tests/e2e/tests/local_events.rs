@@ -7,10 +7,10 @@ mod local_events_common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use testkit::binaries::{binary, workspace_root};
-use testkit::runtime::{LambdaProcess, Outcome};
 use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, Ws, capture, token};
 use serde_json::{Value, json};
+use testkit::binaries::{binary, workspace_root};
+use testkit::runtime::{LambdaProcess, Outcome};
 use tokio::process::Command;
 
 async fn publisher(endpoint: &str, region: &str, secret: &str) -> LambdaProcess {

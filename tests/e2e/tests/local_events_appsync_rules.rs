@@ -7,9 +7,9 @@ mod local_events_common;
 
 use std::time::Duration;
 
-use testkit::binaries::workspace_root;
 use local_events_common::{Authorizer, LocalEvents, PREFIX, Ws, publish_body, token};
 use serde_json::json;
+use testkit::binaries::workspace_root;
 
 async fn from_template(authorizer: &Authorizer, extra: &[&str]) -> LocalEvents {
     let template = workspace_root().join("template.yaml");

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use testkit::aws_fake::{
     ACCESS_KEY_ID, AwsFake, AwsMode, CONTAINER_TOKEN, SECRET_ACCESS_KEY, SESSION_TOKEN,
 };
@@ -15,7 +16,6 @@ use testkit::binaries::binary;
 use testkit::events::{connect, graphql, user_claims as claims};
 use testkit::idp::{JwksServer, Mode, TestKey, mint_raw, now};
 use testkit::runtime::{LambdaProcess, Outcome};
-use serde_json::{Value, json};
 
 const SECRET: &str = "log-test-hs256-secret-must-never-be-printed-0123456789";
 const HS_ISS: &str = "https://hs.example.test/auth/v1";

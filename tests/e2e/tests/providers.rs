@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use testkit::aws_fake::AwsFake;
 use testkit::binaries::{binary, workspace_root};
 use testkit::cfn::{Stack, Template};
@@ -25,7 +26,6 @@ use testkit::events::{connect, graphql, last_reason};
 use testkit::idp::{JwksServer, TestKey, now};
 use testkit::runtime::LambdaProcess;
 use testkit::tls_front::TlsFront;
-use serde_json::{Value, json};
 
 const PROVIDERS: [&str; 6] = ["supabase", "auth0", "clerk", "cognito", "firebase", "oidc"];
 /// The legacy HS256 secret the loopback Secrets Manager serves (test-only, ≥ 32 bytes).

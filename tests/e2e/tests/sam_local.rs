@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use testkit::binaries::{binary, workspace_root};
 use testkit::docker::{Daemon, PROVIDED_AL2023_X86_64, which};
-use serde_json::Value;
 
 /// The port of `EVENTS_ENDPOINT` in `dev/sam-local-env.json`. The test's local-events
 /// listens on the bridge address only, so it never collides with a dev loop's 4010.

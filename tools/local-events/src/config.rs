@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::modes::EventConfig;
-use crate::sigv4::DevCredentials;
 use crate::token::IdentityValidation;
+use testkit::sigv4::DevCredentials;
 
 /// Default listen address: loopback only, the port the dev loop expects.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4010";

@@ -20,12 +20,12 @@
 //!   which auth modes each operation allows.
 //! - [`authz`]: the per-request decision; [`token`]: the token pre-filter
 //!   (`IdentityValidationExpression`) and expiry; [`lambda`] + [`cache`]: the Lambda authorizer
-//!   over the Invoke API and its answer cache; [`sigv4`]: the independent SigV4 verifier;
-//!   [`clock`]: UTC dates.
+//!   over the Invoke API and its answer cache; `AWS_IAM` requests are checked with
+//!   `testkit::sigv4`, the independent SigV4 verifier.
 //! - [`publish`]: `POST /event`; [`ws`]: `/event/realtime`; [`bus`]: fan-out and the log
 //!   of recent events; [`inspect`]: `GET /_local/events`.
-//! - [`tls`]: the development CA and certificate; [`client`]: the `subscribe` / `publish`
-//!   commands; [`error`]: the crate's error type.
+//! - `--tls` serves a certificate from `testkit::dev_ca`; [`client`]: the `subscribe` /
+//!   `publish` commands; [`error`]: the crate's error type.
 //! - [`Server`]: binds, serves, shuts down gracefully. `main.rs` only parses arguments,
 //!   sets up logging and waits for a signal.
 
@@ -34,16 +34,13 @@ pub mod authz;
 pub mod bus;
 pub mod cache;
 pub mod client;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod inspect;
 pub mod lambda;
 pub mod modes;
 pub mod publish;
-pub mod sigv4;
 pub mod template;
-pub mod tls;
 pub mod token;
 pub mod ws;
 
@@ -57,6 +54,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, Uri};
 use axum::routing::{get, post};
+use testkit::dev_ca::{self, DevCertificate};
 use tokio::sync::{Notify, watch};
 use tower_http::cors::{Any, CorsLayer};
 
@@ -164,7 +162,7 @@ async fn not_found(uri: Uri) -> Error {
 #[derive(Debug)]
 pub struct Server {
     listener: std::net::TcpListener,
-    tls: Option<tls::DevCertificate>,
+    tls: Option<DevCertificate>,
     state: AppState,
     stop: watch::Sender<bool>,
 }
@@ -177,7 +175,12 @@ impl Server {
         let listener =
             std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
         listener.set_nonblocking(true).map_err(Error::Serve)?;
-        let tls = config.tls.as_deref().map(tls::ensure).transpose()?;
+        let tls = config
+            .tls
+            .as_deref()
+            .map(dev_ca::ensure)
+            .transpose()
+            .map_err(|e| Error::Tls(e.0))?;
         let bus = Arc::new(Bus::new(config.history));
         let lambda = LambdaAuthorizer::new(
             config.authorizer.clone(),
@@ -209,7 +212,7 @@ impl Server {
     }
 
     /// The development certificate, in TLS mode.
-    pub fn certificate(&self) -> Option<&tls::DevCertificate> {
+    pub fn certificate(&self) -> Option<&DevCertificate> {
         self.tls.as_ref()
     }
 
@@ -243,8 +246,9 @@ impl Server {
         let app = router(self.state).into_make_service();
         let served = match self.tls {
             Some(cert) => {
-                let config =
-                    axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert)?);
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(
+                    dev_ca::server_config(&cert).map_err(|e| Error::Tls(e.0))?,
+                );
                 axum_server::from_tcp_rustls(self.listener, config)
                     .map_err(Error::Serve)?
                     .handle(handle)

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use appsync_types::channel::is_valid_namespace;
-use saphyr::{LoadableYamlNode, Scalar, Yaml};
 use serde_json::{Map, Value};
+use testkit::cfn::to_json_document;
 
 use crate::error::Error;
 use crate::modes::{AuthMode, EventConfig, NamespaceModes};
@@ -69,8 +69,7 @@ pub fn parse(text: &str) -> Result<TemplateConfig, String> {
 
 /// Interprets template text with parameter `overrides`.
 pub fn parse_with(text: &str, overrides: &Overrides) -> Result<TemplateConfig, String> {
-    let docs = Yaml::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let root = docs.first().map(to_json).unwrap_or(Value::Null);
+    let root = to_json_document(text)?;
     let parameters = root.get("Parameters").and_then(Value::as_object);
     let resources = root
         .get("Resources")
@@ -406,51 +405,6 @@ impl Resolver<'_> {
         }
         out.push_str(rest);
         Ok(out)
-    }
-}
-
-/// Converts YAML to JSON, a tagged node `!Tag x` becoming `{"!Tag": x}`.
-/// The first YAML document of `text` as JSON, CloudFormation short-form tags kept as
-/// one-key objects (`!Ref X` → `{"!Ref": "X"}`): for tools that evaluate a template.
-pub fn to_json_document(text: &str) -> Result<Value, String> {
-    let docs = Yaml::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    Ok(docs.first().map(to_json).unwrap_or(Value::Null))
-}
-
-fn to_json(node: &Yaml<'_>) -> Value {
-    match node {
-        Yaml::Value(scalar) => scalar_json(scalar),
-        Yaml::Representation(text, _, _) => Value::String(text.to_string()),
-        Yaml::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let key = match to_json(k) {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Tagged(tag, inner) => {
-            let mut map = Map::new();
-            map.insert(format!("{}{}", tag.handle, tag.suffix), to_json(inner));
-            Value::Object(map)
-        }
-        _ => Value::Null,
-    }
-}
-
-fn scalar_json(scalar: &Scalar<'_>) -> Value {
-    match scalar {
-        Scalar::Null => Value::Null,
-        Scalar::Boolean(b) => Value::Bool(*b),
-        Scalar::Integer(i) => Value::from(*i),
-        Scalar::FloatingPoint(f) => {
-            serde_json::Number::from_f64(f.into_inner()).map_or(Value::Null, Value::Number)
-        }
-        Scalar::String(s) => Value::String(s.to_string()),
     }
 }
 

@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use serde_json::{Value, json};
 use testkit::binaries::workspace_root;
 use testkit::events::user_claims as claims;
 use testkit::idp::{JwksServer, Mode, TestKey, now};
-use serde_json::{Value, json};
 
 struct Run {
     code: i32,

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
 use testkit::binaries::binary;
 use testkit::idp::{TestKey, now};
 use testkit::invoke_api::InvokeApi;
 use testkit::runtime::LambdaProcess;
-use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};

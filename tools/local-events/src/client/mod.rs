@@ -164,7 +164,7 @@ where
         None => DEFAULT_ENDPOINT.to_owned(),
     };
     let ca = ca.unwrap_or_else(|| {
-        PathBuf::from(crate::config::DEFAULT_CERT_DIR).join(crate::tls::CA_FILE)
+        PathBuf::from(crate::config::DEFAULT_CERT_DIR).join(testkit::dev_ca::CA_FILE)
     });
     Ok(Command::Client(Request {
         kind,

@@ -21,7 +21,7 @@ use super::{ConnectAuth, frames};
 use crate::AppState;
 use crate::authz::{Subject, header_pairs};
 use crate::bus::ReceivedEvent;
-use crate::sigv4::RequestParts;
+use testkit::sigv4::RequestParts;
 
 /// How often subscriptions are checked for an expired token.
 const EXPIRY_CHECK: Duration = Duration::from_millis(250);

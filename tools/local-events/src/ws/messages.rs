@@ -11,8 +11,8 @@ use crate::authz::{Subject, header_pairs};
 use crate::error::Error;
 use crate::modes::AuthMode;
 use crate::publish::{self, ValidPublish};
-use crate::sigv4::RequestParts;
 use crate::token;
+use testkit::sigv4::RequestParts;
 
 /// The most subscriptions one connection may hold (a local bound on memory).
 pub const MAX_SUBSCRIPTIONS: usize = 200;
