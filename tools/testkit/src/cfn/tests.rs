@@ -150,3 +150,50 @@ fn unsupported_intrinsics_are_errors_not_guesses() {
         .expect_err("unsupported");
     assert!(err.contains("Select"), "{err}");
 }
+
+#[test]
+fn a_local_binding_resolves_what_it_can_and_names_what_it_cannot() {
+    let template = Template::parse(
+        r#"
+Parameters:
+  Given: { Type: String, Default: g }
+  Required: { Type: String }
+Conditions:
+  Loop: !Condition Loop
+Resources:
+  Fn:
+    Properties:
+      A: !Sub "${Given}-${AWS::Region}"
+      B: !Ref Required
+      C: !GetAtt Other.Arn
+      D: !If [Loop, x, y]
+"#,
+    )
+    .expect("parses");
+    let stack = template
+        .local(&[], &[("AWS::Region", "us-east-1")])
+        .expect("a parameter without a value is not an error until used");
+    let property = |name: &str| {
+        let node = &template.resource("Fn").expect("Fn")["Properties"][name];
+        stack.value(node)
+    };
+    assert_eq!(property("A"), Ok(Some("g-us-east-1".to_owned())));
+    let required = property("B").expect_err("unbound");
+    assert!(
+        required.contains("!Ref Required is not a template parameter"),
+        "{required}"
+    );
+    let attribute = property("C").expect_err("exists only once deployed");
+    assert!(attribute.contains("cannot resolve !GetAtt"), "{attribute}");
+    let cycle = property("D").expect_err("a cycle");
+    assert!(cycle.contains("nested too deeply"), "{cycle}");
+    let bound = template
+        .local(&[("Required".into(), "r".into())], &[])
+        .expect("binds");
+    let node = &template.resource("Fn").expect("Fn")["Properties"]["B"];
+    assert_eq!(bound.value(node), Ok(Some("r".to_owned())));
+    assert!(
+        template.stack(&[]).is_err(),
+        "CloudFormation needs every value"
+    );
+}
