@@ -15,19 +15,25 @@
 //! not. The protocol and behaviour are documented in `docs/local-endpoint.md`.
 //!
 //! # Layout
-//! - [`args`], [`config`]: command line and `LOCAL_EVENTS_*` variables, validated at start-up;
-//!   [`template`]: reading `EventConfig` and namespaces from a SAM template; [`modes`]:
-//!   which auth modes each operation allows.
-//! - [`authz`]: the per-request decision; [`token`]: the token pre-filter
-//!   (`IdentityValidationExpression`) and expiry; [`lambda`] + [`cache`]: the Lambda authorizer
-//!   over the Invoke API and its answer cache; `AWS_IAM` requests are checked with
-//!   `testkit::sigv4`, the independent SigV4 verifier.
-//! - [`publish`]: `POST /event`; [`ws`]: `/event/realtime`; [`bus`]: fan-out and the log
-//!   of recent events; [`inspect`]: `GET /_local/events`.
-//! - `--tls` serves a certificate from `testkit::dev_ca`; [`client`]: the `subscribe` /
-//!   `publish` commands; [`error`]: the crate's error type.
-//! - [`Server`]: binds, serves, shuts down gracefully. `main.rs` only parses arguments,
-//!   sets up logging and waits for a signal.
+//! Imports point one way, from the top of this list to the bottom: no module imports one
+//! above it, except that the handlers take the shared [`AppState`] defined here.
+//! - `main.rs` only parses arguments, sets up logging and waits for a signal; [`Server`]
+//!   (here) binds, serves and shuts down gracefully.
+//! - [`args`]: the command line and `LOCAL_EVENTS_*` variables, validated at start-up (the
+//!   `subscribe` / `publish` arguments included); [`client`]: those two commands.
+//! - [`template`]: `EventConfig` and namespaces read from a SAM template (with
+//!   `testkit::cfn`).
+//! - [`ws`]: `/event/realtime`; [`publish`]: `POST /event`; [`inspect`]:
+//!   `GET /_local/events`.
+//! - [`authz`]: the per-request decision; [`lambda`] + [`cache`]: the Lambda authorizer over
+//!   the Invoke API and its answer cache; `AWS_IAM` is checked with `testkit::sigv4`, the
+//!   independent SigV4 verifier.
+//! - [`config`]: the validated configuration, its defaults and `--help`.
+//! - [`modes`]: which auth modes each operation allows; [`token`]: the token pre-filter
+//!   (`IdentityValidationExpression`) and expiry; [`bus`]: fan-out and the log of recent
+//!   events; [`error`]: the crate's error type.
+//!
+//! `--tls` serves a certificate from `testkit::dev_ca`, the development CA the tests use.
 
 pub mod args;
 pub mod authz;

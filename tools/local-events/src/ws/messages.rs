@@ -5,8 +5,9 @@
 use appsync_types::{ChannelPath, EventsOperation};
 use serde_json::{Map, Value, json};
 
-use super::connection::{Conn, Subscription};
-use super::{frames, string_map};
+use super::conn::{Conn, Subscription};
+use super::frames;
+use super::handshake::string_map;
 use crate::authz::{Subject, header_pairs};
 use crate::error::Error;
 use crate::modes::AuthMode;
