@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use testkit::binaries::{binary, workspace_root};
 use testkit::events_fake::{EventsFake, EventsFakeConfig, Fault};
+use testkit::logs::settled_metric_lines;
 use testkit::runtime::{LambdaProcess, Outcome};
 
 const ACCESS_KEY: &str = "AKIDE2EPUBLISHER0001";
@@ -527,16 +528,6 @@ async fn an_unknown_events_api_id_stops_init() {
     assert_no_secrets(&function);
 }
 
-/// The CloudWatch EMF lines the function printed, parsed.
-fn metric_lines(function: &LambdaProcess) -> Vec<Value> {
-    function
-        .logs()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect()
-}
-
 #[tokio::test]
 async fn metrics_count_published_failed_retried_and_time_each_request() {
     let fake = fake_events().await;
@@ -560,14 +551,7 @@ async fn metrics_count_published_failed_retried_and_time_each_request() {
         .invoke(&json!({"channel": "/default/m", "events": [3]}))
         .await
         .expect_response();
-    let mut lines = Vec::new();
-    for _ in 0..100 {
-        lines = metric_lines(&function);
-        if lines.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let lines = settled_metric_lines(&function, 2).await;
     assert_eq!(lines.len(), 2, "one line per invocation: {lines:#?}");
     let directive = json!([{"Namespace": "E2E/Publisher", "Dimensions": [["FunctionName"]], "Metrics": [
         {"Name": "EventsPublished", "Unit": "Count"}, {"Name": "EventsFailed", "Unit": "Count"},

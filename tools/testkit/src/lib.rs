@@ -13,10 +13,12 @@
 //! - [`invoke_api`]: a Lambda Invoke API forwarding to a [`runtime::LambdaProcess`], so
 //!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
-//! - [`events`]: authorizer requests and decision logs shared by the authorizer suites.
+//! - [`events`]: authorizer requests and decision logs shared by the authorizer suites;
+//!   [`logs`]: a function's JSON and metric lines, waited for.
 //!
 //! Identity and AWS:
-//! - [`idp`]: keys, token minting and a misbehaving-on-command JWKS server.
+//! - [`idp`]: keys, token minting, a misbehaving-on-command JWKS server, and an
+//!   [`idp::Issuer`] (one key behind one server) for the common case.
 //! - [`sigv4`]: an independent SigV4 verifier, written from the specification and checked
 //!   against botocore's vectors (`tests/fixtures/sigv4/`); [`clock`]: its UTC dates.
 //! - [`aws_fake`]: Secrets Manager / SSM on loopback, signatures checked by [`sigv4`].
@@ -42,6 +44,7 @@ pub mod events;
 pub mod events_fake;
 pub mod idp;
 pub mod invoke_api;
+pub mod logs;
 pub mod runtime;
 pub mod sigv4;
 pub mod tls_front;
