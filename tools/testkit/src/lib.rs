@@ -13,6 +13,9 @@
 //! - [`invoke_api`]: a Lambda Invoke API forwarding to a [`runtime::LambdaProcess`], so
 //!   `local-events` can call the real authorizer.
 //! - [`binaries`]: builds the workspace binaries once per test process and finds them.
+//! - [`dev_loop`]: the development loop whole — the real local-events, the authorizer
+//!   behind an Invoke API, the publisher pointed at them, development tokens, a raw Events
+//!   WebSocket client; [`node`]: `node --test` runs and their TAP summary.
 //! - [`events`]: authorizer requests and decision logs shared by the authorizer suites;
 //!   [`logs`]: a function's JSON and metric lines, waited for.
 //!
@@ -39,12 +42,14 @@ pub mod binaries;
 pub mod cfn;
 pub mod clock;
 pub mod dev_ca;
+pub mod dev_loop;
 pub mod docker;
 pub mod events;
 pub mod events_fake;
 pub mod idp;
 pub mod invoke_api;
 pub mod logs;
+pub mod node;
 pub mod runtime;
 pub mod sigv4;
 pub mod tls_front;
