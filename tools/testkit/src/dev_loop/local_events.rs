@@ -129,30 +129,44 @@ impl LocalEvents {
         authorization: Option<&str>,
         body: &Value,
     ) -> (u16, Option<String>, Value) {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client");
-        let mut request = client
-            .post(format!("{}/event", self.url))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(value) = authorization {
-            request = request.header("authorization", value);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .map(|v| v.to_str().expect("ascii").to_owned());
-        let text = response.text().await.expect("body");
-        (
-            status,
-            error_type,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|value| ("authorization", value))
+            .into_iter()
+            .collect();
+        post_event(&self.url, &headers, body).await
     }
+}
+
+/// `POST <base>/event` with `headers`; returns (status, `x-amzn-ErrorType`, body as JSON,
+/// or as a string when it is not JSON).
+pub async fn post_event(
+    base: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (u16, Option<String>, Value) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut request = client
+        .post(format!("{base}/event"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    let text = response.text().await.expect("body");
+    (
+        status,
+        error_type,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// `http://127.0.0.1:<port>` from the "listening: POST http://…/event" line.

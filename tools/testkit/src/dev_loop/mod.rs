@@ -19,7 +19,7 @@ use tokio::process::Child;
 use crate::idp::{TestKey, now};
 
 pub use authorizer::Authorizer;
-pub use local_events::LocalEvents;
+pub use local_events::{LocalEvents, post_event};
 pub use ws::{Ws, auth};
 
 /// The development issuer (dev/local.env).
