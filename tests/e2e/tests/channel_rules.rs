@@ -1,5 +1,5 @@
 //! Channel and GraphQL field rules through the real `authorizer` binary: the decision
-//! table of issue 5 end to end, including what each answer lets AppSync cache.
+//! table of `docs/channel-rules.md` end to end, including what each answer lets AppSync cache.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! Hostile tokens through the real `authorizer` binary, beyond the first table in
-//! `authorizer.rs`: RFC 8725's attack classes and the gaps the peer survey found in other
+//! `authorizer.rs`: RFC 8725's attack classes and weaknesses known from other
 //! verifiers — duplicate JSON members, non-canonical base64url, nesting depth, huge
 //! numbers, unicode tricks, `typ` confusion, another issuer's key, ECDSA signatures in DER
 //! form or all zeros, malformed `kid`s and `alg` spellings.
