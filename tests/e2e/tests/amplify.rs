@@ -14,20 +14,18 @@
 //! Needs Node ≥ 20.14 and `npm ci --prefix tests/e2e/amplify` (CI runs it in `.ci/run`); a
 //! missing install fails the test with that command.
 
-mod local_events_common;
-
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, token};
 use serde_json::{Value, json};
-use testkit::binaries::{binary, workspace_root};
+use testkit::binaries::workspace_root;
+use testkit::dev_loop::{Authorizer, LocalEvents, SECRET_KEY, token};
+use testkit::node::run_tap;
 use testkit::runtime::{LambdaProcess, Outcome};
 use tokio::process::Command;
 
@@ -134,33 +132,14 @@ impl Stack {
         let project = amplify_project(&workspace_root().join("tests/e2e/amplify"))
             .unwrap_or_else(|problem| panic!("{problem}"));
         let authorizer = Authorizer::with_document(channel_rules()).await;
-        let url = authorizer.invoke.url();
-        let mut args = vec![
-            "--authorizer-url",
-            &url,
-            "--namespace",
-            "users",
-            "--namespace",
-            "public",
-        ];
-        let cert_dir = tls_cert_dir.map(|d| d.to_str().expect("utf-8 path").to_owned());
-        if let Some(dir) = &cert_dir {
-            args.extend(["--tls", "--cert-dir", dir]);
-        }
-        let events = LocalEvents::start(&args, &[]).await;
+        let events = LocalEvents::for_authorizer(
+            &authorizer,
+            tls_cert_dir,
+            &["--namespace", "users", "--namespace", "public"],
+        )
+        .await;
         let ca = tls_cert_dir.map(|d| d.join("ca.pem"));
-        let ca = ca.as_deref().map(|p| p.to_str().expect("utf-8 path"));
-        let mut env = vec![
-            ("EVENTS_ENDPOINT", events.url.as_str()),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
-        ];
-        // rustls' platform verifier reads the trust store from SSL_CERT_FILE on Linux.
-        if let Some(ca) = ca {
-            env.push(("SSL_CERT_FILE", ca));
-        }
-        let publisher = Arc::new(LambdaProcess::start(&binary("publisher"), &env).await);
+        let publisher = Arc::new(events.publisher(ca.as_deref()).await);
         let control = Control::start(publisher.clone()).await;
         Self {
             project,
@@ -192,52 +171,25 @@ impl Stack {
             .env("EVENTS_SUB", SUB)
             .env("EVENTS_EXPIRED_TOKEN", &expired)
             .env("EVENTS_CONTROL_URL", &self.control.url)
-            .envs(extra_env.iter().copied())
-            // Its own process group, so a hung run is stopped with the test files it spawned.
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let started = Instant::now();
-        let child = command.spawn().unwrap_or_else(|e| {
-            panic!("`node` could not be started ({e}): install Node ≥ 20.14 and run `npm ci --prefix tests/e2e/amplify`")
-        });
-        let pid = child.id().expect("running child has a pid");
-        let output = match tokio::time::timeout(NODE_RUN_LIMIT, child.wait_with_output()).await {
-            Ok(output) => output.expect("node output"),
-            Err(_) => {
-                // Still running (so the group id is still ours): stop it and its test files.
-                let _ = std::process::Command::new("sh")
-                    .args(["-c", "kill -KILL -- \"-$0\"", &pid.to_string()])
-                    .status();
-                panic!(
-                    "node --test did not finish within {NODE_RUN_LIMIT:?}\nlocal-events logs:\n{}",
-                    self.events.logs().join("\n")
-                );
-            }
-        };
-        let tap = String::from_utf8_lossy(&output.stdout).into_owned();
+            .envs(extra_env.iter().copied());
+        let run = run_tap(
+            &mut command,
+            NODE_RUN_LIMIT,
+            "install Node ≥ 20.14 and run `npm ci --prefix tests/e2e/amplify`",
+            || format!("local-events logs:\n{}", self.events.logs().join("\n")),
+        )
+        .await;
         let context = format!(
-            "node --test {files:?} took {:?}\n--- stdout\n{tap}\n--- stderr\n{}\n--- local-events\n{}\n--- authorizer\n{}",
-            started.elapsed(),
-            String::from_utf8_lossy(&output.stderr),
+            "node --test {files:?} took {:?}\n--- stdout\n{}\n--- stderr\n{}\n--- local-events\n{}\n--- authorizer\n{}",
+            run.elapsed,
+            run.stdout,
+            run.stderr,
             self.events.logs().join("\n"),
             self.authorizer.process.logs().join("\n"),
         );
-        let count = |name: &str| -> Option<u32> {
-            tap.lines().find_map(|line| {
-                line.strip_prefix(&format!("# {name} "))?
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        };
-        assert!(output.status.success(), "node --test failed: {context}");
-        assert_eq!(count("fail"), Some(0), "{context}");
-        assert_eq!(count("pass"), Some(expected), "{context}");
-        assert_eq!(count("tests"), Some(expected), "{context}");
-        tap
+        run.assert_passed(expected, &context);
+        assert_eq!(run.count("tests"), Some(expected), "{context}");
+        run.stdout
     }
 
     /// Whether the authorizer was asked about `operation` on exactly `channel`.

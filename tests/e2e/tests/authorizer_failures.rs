@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use testkit::aws_fake::{AwsFake, AwsMode};
 use testkit::binaries::binary;
-use testkit::events::{connect, reasons, user_claims as claims};
-use testkit::idp::{JwksServer, Mode, TestKey};
+use testkit::events::{authorizer_for, connect, reasons, settled_reasons, user_claims as claims};
+use testkit::idp::{Issuer, JwksServer, Mode, TestKey};
 use testkit::runtime::{LambdaProcess, Outcome};
 use testkit::tls_front::TlsFront;
 
@@ -37,17 +37,6 @@ async fn timed(f: &LambdaProcess, event: &Value) -> (Value, Duration) {
     }
 }
 
-/// The reasons once `count` decisions are logged (log lines may trail the answers).
-async fn settled_reasons(f: &LambdaProcess, count: usize) -> Vec<String> {
-    for _ in 0..100 {
-        if reasons(f).len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    reasons(f)
-}
-
 async fn assert_fast_deny(f: &mut LambdaProcess, event: &Value, reason: &str, what: &str) {
     let before = reasons(f).len();
     let (answer, took) = timed(f, event).await;
@@ -67,92 +56,74 @@ async fn assert_allowed(f: &LambdaProcess, event: &Value, what: &str) {
     assert_eq!(answer["isAuthorized"], true, "{what}: {answer}");
 }
 
-struct Idp {
-    server: JwksServer,
-    key: TestKey,
-}
-
-impl Idp {
-    async fn new() -> Self {
-        let key = TestKey::es256();
-        let server = JwksServer::start(vec![key.jwk("es")]).await;
-        Self { server, key }
-    }
-    fn iss(&self) -> String {
-        format!("{}/auth/v1", self.server.base())
-    }
-    fn valid(&self) -> Value {
-        connect(&self.key.token(Some("es"), &claims(&self.iss())))
-    }
-    async fn start(&self, extra: &[(&str, &str)]) -> LambdaProcess {
-        let (iss, jwks) = (self.iss(), self.server.jwks_url());
-        let mut env = vec![
-            ("JWT_ISSUER", iss.as_str()),
-            ("JWT_JWKS_URL", jwks.as_str()),
-        ];
-        env.extend_from_slice(extra);
-        LambdaProcess::start(&binary("authorizer"), &env).await
-    }
+/// A valid connect request for `idp`'s user.
+fn valid(idp: &Issuer) -> Value {
+    connect(&idp.token(&claims(&idp.iss())))
 }
 
 /// Cold start against a faulty JWKS endpoint: deny at once (init's attempt just failed),
 /// deny again within the bound when a request makes a fresh attempt, then heal.
-async fn jwks_fault_denies_fast_then_heals(idp: &Idp, fault: Mode) {
+async fn jwks_fault_denies_fast_then_heals(idp: &Issuer, fault: Mode) {
     idp.server.set_mode(fault.clone());
-    let mut f = idp.start(&[]).await;
+    let mut f = authorizer_for(idp, &[]).await;
     let what = format!("{fault:?}");
-    assert_fast_deny(&mut f, &idp.valid(), "keys_unavailable", &what).await;
+    assert_fast_deny(&mut f, &valid(idp), "keys_unavailable", &what).await;
     tokio::time::sleep(JWKS_BACKOFF).await;
     let hits = idp.server.hits();
-    assert_fast_deny(&mut f, &idp.valid(), "keys_unavailable", &what).await;
+    assert_fast_deny(&mut f, &valid(idp), "keys_unavailable", &what).await;
     assert!(
         idp.server.hits() > hits,
         "{what}: the request retried the fetch"
     );
     idp.server.set_mode(Mode::Healthy);
     tokio::time::sleep(JWKS_BACKOFF).await;
-    assert_allowed(&f, &idp.valid(), &format!("{what}, healed")).await;
+    assert_allowed(&f, &valid(idp), &format!("{what}, healed")).await;
 }
 
 #[tokio::test]
 async fn jwks_answering_500_denies_fast_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Status(500)).await;
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::Status(500)).await;
 }
 
 #[tokio::test]
 async fn jwks_answering_after_20_seconds_is_cut_off_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Slow(Duration::from_secs(20))).await;
-}
-
-#[tokio::test]
-async fn jwks_body_of_20_mb_is_refused_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Huge(20 * 1024 * 1024)).await;
-}
-
-#[tokio::test]
-async fn jwks_chunked_body_of_20_mb_without_length_is_refused_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::HugeChunked(20 * 1024 * 1024)).await;
-}
-
-#[tokio::test]
-async fn jwks_answering_html_is_refused_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Html).await;
-}
-
-#[tokio::test]
-async fn jwks_resetting_the_connection_denies_fast_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Reset).await;
-}
-
-#[tokio::test]
-async fn jwks_dripping_its_body_byte_by_byte_is_cut_off_then_heals() {
-    jwks_fault_denies_fast_then_heals(&Idp::new().await, Mode::Drip(Duration::from_millis(200)))
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::Slow(Duration::from_secs(20)))
         .await;
 }
 
 #[tokio::test]
+async fn jwks_body_of_20_mb_is_refused_then_heals() {
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::Huge(20 * 1024 * 1024)).await;
+}
+
+#[tokio::test]
+async fn jwks_chunked_body_of_20_mb_without_length_is_refused_then_heals() {
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::HugeChunked(20 * 1024 * 1024))
+        .await;
+}
+
+#[tokio::test]
+async fn jwks_answering_html_is_refused_then_heals() {
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::Html).await;
+}
+
+#[tokio::test]
+async fn jwks_resetting_the_connection_denies_fast_then_heals() {
+    jwks_fault_denies_fast_then_heals(&Issuer::start().await, Mode::Reset).await;
+}
+
+#[tokio::test]
+async fn jwks_dripping_its_body_byte_by_byte_is_cut_off_then_heals() {
+    jwks_fault_denies_fast_then_heals(
+        &Issuer::start().await,
+        Mode::Drip(Duration::from_millis(200)),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn jwks_redirecting_to_another_host_is_not_followed() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     // The other host serves the right keys: following the redirect would allow.
     let elsewhere = JwksServer::start(vec![idp.key.jwk("es")]).await;
     let location = elsewhere.jwks_url().replace("127.0.0.1", "localhost");
@@ -166,23 +137,23 @@ async fn jwks_redirecting_to_another_host_is_not_followed() {
 
 #[tokio::test]
 async fn unreachable_jwks_port_at_cold_start_denies_fast_then_heals() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     idp.server.close().await;
-    let mut f = idp.start(&[]).await;
-    assert_fast_deny(&mut f, &idp.valid(), "keys_unavailable", "closed").await;
+    let mut f = authorizer_for(&idp, &[]).await;
+    assert_fast_deny(&mut f, &valid(&idp), "keys_unavailable", "closed").await;
     tokio::time::sleep(JWKS_BACKOFF).await;
-    assert_fast_deny(&mut f, &idp.valid(), "keys_unavailable", "closed").await;
+    assert_fast_deny(&mut f, &valid(&idp), "keys_unavailable", "closed").await;
     idp.server.reopen().await;
     tokio::time::sleep(JWKS_BACKOFF).await;
-    assert_allowed(&f, &idp.valid(), "port open again").await;
+    assert_allowed(&f, &valid(&idp), "port open again").await;
     assert_eq!(idp.server.hits(), 1, "fetched once the port answered");
 }
 
 #[tokio::test]
 async fn fetched_keys_keep_serving_while_the_jwks_endpoint_is_down() {
-    let idp = Idp::new().await;
-    let mut f = idp.start(&[]).await;
-    assert_allowed(&f, &idp.valid(), "healthy").await;
+    let idp = Issuer::start().await;
+    let mut f = authorizer_for(&idp, &[]).await;
+    assert_allowed(&f, &valid(&idp), "healthy").await;
     idp.server.set_mode(Mode::Reset);
     let stranger = connect(&TestKey::es256().token(Some("new"), &claims(&idp.iss())));
     assert_fast_deny(
@@ -193,14 +164,14 @@ async fn fetched_keys_keep_serving_while_the_jwks_endpoint_is_down() {
     )
     .await;
     for _ in 0..5 {
-        assert_allowed(&f, &idp.valid(), "known key, endpoint down").await;
+        assert_allowed(&f, &valid(&idp), "known key, endpoint down").await;
     }
 }
 
 #[tokio::test]
 async fn a_storm_of_unknown_kids_costs_a_bounded_number_of_fetches() {
-    let idp = Idp::new().await;
-    let f = Arc::new(idp.start(&[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
+    let idp = Issuer::start().await;
+    let f = Arc::new(authorizer_for(&idp, &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
     let attacker = TestKey::es256();
     let mut storm = tokio::task::JoinSet::new();
     for i in 0..300 {
@@ -222,7 +193,7 @@ async fn a_storm_of_unknown_kids_costs_a_bounded_number_of_fetches() {
         2,
         "init + one refetch for 300 unknown kids"
     );
-    assert_allowed(&f, &idp.valid(), "after the storm").await;
+    assert_allowed(&f, &valid(&idp), "after the storm").await;
 }
 
 /// Sends `events` concurrently; returns each one's index, answer and latency.
@@ -244,8 +215,8 @@ async fn concurrently(f: &Arc<LambdaProcess>, events: Vec<Value>) -> Vec<(usize,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_are_answered_from_memory_while_a_refresh_is_in_flight() {
-    let idp = Idp::new().await;
-    let f = Arc::new(idp.start(&[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
+    let idp = Issuer::start().await;
+    let f = Arc::new(authorizer_for(&idp, &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
     let rotated = TestKey::es256();
     idp.server
         .set_keys(vec![idp.key.jwk("es"), rotated.jwk("rotated")]);
@@ -259,7 +230,7 @@ async fn concurrent_invocations_are_answered_from_memory_while_a_refresh_is_in_f
     // That invocation now waits for the slow refresh; the other workers keep answering.
     let forged = || connect(&TestKey::es256().token(Some("es"), &claims(&idp.iss())));
     let events = (0..60)
-        .map(|i| if i % 3 == 0 { forged() } else { idp.valid() })
+        .map(|i| if i % 3 == 0 { forged() } else { valid(&idp) })
         .collect();
     for (i, answer, took) in concurrently(&f, events).await {
         assert_eq!(answer["isAuthorized"], i % 3 != 0, "{i}: {answer}");
@@ -277,7 +248,7 @@ async fn concurrent_invocations_are_answered_from_memory_while_a_refresh_is_in_f
     // Mixed load afterwards: every answer right, no further fetch.
     let events = (0..120)
         .map(|i| match i % 3 {
-            0 => idp.valid(),
+            0 => valid(&idp),
             1 => new_kid.clone(),
             _ => forged(),
         })
@@ -290,12 +261,12 @@ async fn concurrent_invocations_are_answered_from_memory_while_a_refresh_is_in_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_on_an_empty_cache_share_one_fetch() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     idp.server.set_mode(Mode::Status(503));
-    let f = Arc::new(idp.start(&[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
+    let f = Arc::new(authorizer_for(&idp, &[("AWS_LAMBDA_MAX_CONCURRENCY", "8")]).await);
     idp.server.set_mode(Mode::Slow(Duration::from_millis(500)));
     tokio::time::sleep(JWKS_BACKOFF).await;
-    let events = (0..100).map(|_| idp.valid()).collect();
+    let events = (0..100).map(|_| valid(&idp)).collect();
     for (i, answer, _) in concurrently(&f, events).await {
         assert_eq!(answer["isAuthorized"], true, "{i}: {answer}");
     }
@@ -396,12 +367,7 @@ async fn a_secret_store_that_is_up_serves_the_secret_once() {
 async fn a_jwks_behind_a_private_ca_is_trusted_only_through_extra_ca_certs() {
     let key = TestKey::es256();
     let server = JwksServer::start(vec![key.jwk("es")]).await;
-    let target = server
-        .base()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("addr");
-    let front = TlsFront::start(target).await;
+    let front = TlsFront::start(server.addr()).await;
     let iss = format!("{}/auth/v1", front.base());
     let jwks = format!("{}/jwks.json", front.base());
     let token = connect(&key.token(Some("es"), &claims(&iss)));

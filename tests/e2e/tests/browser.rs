@@ -13,21 +13,17 @@
 //! (`npm ci && npm run build` in `examples/nextjs`); `.ci/run` and `scripts/test.sh` do
 //! all of it. A missing piece fails the test with what to run.
 
-mod local_events_common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use local_events_common::{
-    ACCESS_KEY, Authorizer, ISSUER, LocalEvents, SECRET, SECRET_KEY, capture,
-};
 use serde_json::json;
-use testkit::binaries::{binary, workspace_root};
+use testkit::binaries::workspace_root;
+use testkit::dev_loop::{ACCESS_KEY, Authorizer, ISSUER, LocalEvents, SECRET, SECRET_KEY, capture};
 use testkit::invoke_api::InvokeApi;
-use testkit::runtime::LambdaProcess;
+use testkit::node::run_tap;
 use tokio::process::{Child, Command};
 
 /// How long the app's realtime tokens live: short, so the test sees two renewals.
@@ -197,38 +193,14 @@ async fn the_nextjs_example_works_in_a_real_browser_against_the_real_stack() {
     }))
     .await;
     let certs = tempfile::tempdir().expect("temp dir");
-    let cert_dir = certs.path().to_str().expect("utf-8 path");
     let template = workspace_root().join("template.yaml");
     let template = template.to_str().expect("utf-8 path");
-    let authorizer_url = authorizer.invoke.url();
-    let events = LocalEvents::start(
-        &[
-            "--template",
-            template,
-            "--tls",
-            "--cert-dir",
-            cert_dir,
-            "--authorizer-url",
-            &authorizer_url,
-        ],
-        &[],
-    )
-    .await;
-    let ca = certs.path().join("ca.pem");
-    let ca = ca.to_str().expect("utf-8 path");
-    let publisher = Arc::new(
-        LambdaProcess::start(
-            &binary("publisher"),
-            &[
-                ("EVENTS_ENDPOINT", events.url.as_str()),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
-                ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
-                ("SSL_CERT_FILE", ca),
-            ],
-        )
-        .await,
-    );
+    let events =
+        LocalEvents::for_authorizer(&authorizer, Some(certs.path()), &["--template", template])
+            .await;
+    let ca_path = certs.path().join("ca.pem");
+    let ca = ca_path.to_str().expect("utf-8 path");
+    let publisher = Arc::new(events.publisher(Some(&ca_path)).await);
     let invoke = InvokeApi::start(vec![("publisher", publisher.clone())]).await;
     let invoke_url = invoke.url();
 
@@ -272,45 +244,25 @@ async fn the_nextjs_example_works_in_a_real_browser_against_the_real_stack() {
         .env("DEV_CA", ca)
         .env("INVOKE_URL", &invoke_url)
         .env("TOKEN_TTL_SECONDS", TOKEN_TTL_SECONDS)
-        .env("CHROMIUM", &chromium)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let started = Instant::now();
-    let child = command.spawn().expect("node starts");
-    let pid = child.id().expect("running child has a pid");
-    let output = match tokio::time::timeout(NODE_RUN_LIMIT, child.wait_with_output()).await {
-        Ok(output) => output.expect("node output"),
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .status();
-            panic!("node --test did not finish within {NODE_RUN_LIMIT:?}");
-        }
-    };
-    let tap = String::from_utf8_lossy(&output.stdout).into_owned();
+        .env("CHROMIUM", &chromium);
+    let run = run_tap(
+        &mut command,
+        NODE_RUN_LIMIT,
+        "install Node ≥ 20.14 and the example (`npm ci && npm run build` in examples/nextjs)",
+        String::new,
+    )
+    .await;
     let context = format!(
-        "node --test took {:?}\n--- stdout\n{tap}\n--- stderr\n{}\n--- app\n{}\n--- app without prefix\n{}\n--- local-events\n{}\n--- authorizer\n{}",
-        started.elapsed(),
-        String::from_utf8_lossy(&output.stderr),
+        "node --test took {:?}\n--- stdout\n{}\n--- stderr\n{}\n--- app\n{}\n--- app without prefix\n{}\n--- local-events\n{}\n--- authorizer\n{}",
+        run.elapsed,
+        run.stdout,
+        run.stderr,
         app.logs.lock().expect("lock").join("\n"),
         app_no_prefix.logs.lock().expect("lock").join("\n"),
         events.logs().join("\n"),
         authorizer.process.logs().join("\n"),
     );
-    let count = |name: &str| -> Option<u32> {
-        tap.lines().find_map(|line| {
-            line.strip_prefix(&format!("# {name} "))?
-                .trim()
-                .parse()
-                .ok()
-        })
-    };
-    assert!(output.status.success(), "node --test failed: {context}");
-    assert_eq!(count("fail"), Some(0), "{context}");
-    assert_eq!(count("pass"), Some(7), "{context}");
+    run.assert_passed(7, &context);
 
     // The prefix-less client was refused by local-events itself, before the authorizer.
     assert!(
@@ -327,7 +279,7 @@ async fn the_nextjs_example_works_in_a_real_browser_against_the_real_stack() {
         .filter(|l| l.contains("\"reason\":\"profile_rejected\"") && l.contains("EVENT_CONNECT"))
         .count();
     assert_eq!(refusals, 1, "{context}");
-    eprintln!("node --test took {:?}", started.elapsed());
+    eprintln!("node --test took {:?}", run.elapsed);
     // The server action and the steady publishes went through the publisher (AWS_IAM).
     assert!(
         events

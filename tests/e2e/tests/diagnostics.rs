@@ -7,53 +7,24 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use testkit::binaries::binary;
-use testkit::events::{connect, last_reason, user_claims as claims};
-use testkit::idp::{JwksServer, TestKey};
+use testkit::events::{authorizer_for, connect, settle, user_claims as claims};
+use testkit::idp::Issuer;
+use testkit::logs::{lines_at, metric_lines, settled_metric_lines};
 use testkit::runtime::LambdaProcess;
 
 const ESC: char = '\u{1b}';
 
-fn with(mut key: Value, member: &str, value: Value) -> Value {
-    key[member] = value;
-    key
-}
-
-/// The JSON log lines at `level`.
-fn lines_at(f: &LambdaProcess, level: &str) -> Vec<Value> {
-    f.logs()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["level"] == level)
-        .collect()
-}
-
-async fn settle(f: &LambdaProcess, reason: &str) {
-    for _ in 0..100 {
-        if last_reason(f) == reason {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "no decision logged as {reason}\nlogs:\n{}",
-        f.logs().join("\n")
-    );
-}
-
 #[tokio::test]
 async fn sign_only_keys_are_named_at_warn_and_deny_as_key_unusable() {
-    let key = TestKey::es256();
-    let server = JwksServer::start(vec![with(key.jwk("es"), "key_ops", json!(["sign"]))]).await;
-    let iss = format!("{}/auth/v1", server.base());
-    let jwks = server.jwks_url();
-    let f = LambdaProcess::start(
-        &binary("authorizer"),
-        &[("JWT_ISSUER", &iss), ("JWT_JWKS_URL", &jwks)],
-    )
+    let idp = Issuer::start_with(|mut jwk| {
+        jwk["key_ops"] = json!(["sign"]);
+        jwk
+    })
     .await;
+    let f = authorizer_for(&idp, &[]).await;
     for _ in 0..3 {
         let answer = f
-            .invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+            .invoke(&connect(&idp.token(&claims(&idp.iss()))))
             .await
             .expect_response();
         assert_eq!(answer, json!({"isAuthorized": false, "ttlOverride": 0}));
@@ -80,21 +51,20 @@ async fn sign_only_keys_are_named_at_warn_and_deny_as_key_unusable() {
 
 #[tokio::test]
 async fn text_logs_to_a_pipe_carry_no_colour_codes() {
-    let key = TestKey::es256();
-    let server = JwksServer::start(vec![with(key.jwk("es"), "use", json!("enc"))]).await;
-    let iss = format!("{}/auth/v1", server.base());
-    let jwks = server.jwks_url();
-    let f = LambdaProcess::start(
-        &binary("authorizer"),
+    let idp = Issuer::start_with(|mut jwk| {
+        jwk["use"] = json!("enc");
+        jwk
+    })
+    .await;
+    let f = authorizer_for(
+        &idp,
         &[
-            ("JWT_ISSUER", &iss),
-            ("JWT_JWKS_URL", &jwks),
             ("AWS_LAMBDA_LOG_FORMAT", "Text"),
             ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
         ],
     )
     .await;
-    f.invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+    f.invoke(&connect(&idp.token(&claims(&idp.iss()))))
         .await
         .expect_response();
     let mut logs = Vec::new();
@@ -125,49 +95,26 @@ async fn text_logs_to_a_pipe_carry_no_colour_codes() {
     assert!(logs.iter().all(|l| !l.contains(ESC)), "{logs:#?}");
 }
 
-/// The CloudWatch EMF lines the function printed so far, parsed.
-fn metric_lines(f: &LambdaProcess) -> Vec<Value> {
-    f.logs()
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect()
-}
-
-async fn settled_metric_lines(f: &LambdaProcess, count: usize) -> Vec<Value> {
-    for _ in 0..100 {
-        if metric_lines(f).len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    metric_lines(f)
-}
-
 #[tokio::test]
 async fn authorizer_metrics_are_emf_lines_with_bounded_dimensions() {
-    let key = TestKey::es256();
-    let server = JwksServer::start(vec![key.jwk("es")]).await;
-    let iss = format!("{}/auth/v1", server.base());
-    let jwks = server.jwks_url();
-    let f = LambdaProcess::start(
-        &binary("authorizer"),
+    let idp = Issuer::start().await;
+    let iss = idp.iss();
+    let f = authorizer_for(
+        &idp,
         &[
-            ("JWT_ISSUER", &iss),
-            ("JWT_JWKS_URL", &jwks),
             ("METRICS_ENABLED", "true"),
             ("METRICS_NAMESPACE", "E2E/Authorizer"),
             ("AWS_LAMBDA_FUNCTION_NAME", "e2e-authorizer"),
         ],
     )
     .await;
-    let token = key.token(Some("es"), &claims(&iss));
+    let token = idp.token(&claims(&iss));
     let mut expired = claims(&iss);
     expired["exp"] = json!(testkit::idp::now() - 3600);
     for event in [
         connect(&token),
         connect(&token),
-        connect(&key.token(Some("es"), &expired)),
+        connect(&idp.token(&expired)),
     ] {
         f.invoke(&event).await.expect_response();
     }
@@ -234,21 +181,10 @@ async fn authorizer_metrics_are_emf_lines_with_bounded_dimensions() {
 
 #[tokio::test]
 async fn key_set_failures_and_infrastructure_denials_are_counted() {
-    let key = TestKey::es256();
-    let server = JwksServer::start(vec![key.jwk("es")]).await;
-    server.set_mode(testkit::idp::Mode::Status(503));
-    let iss = format!("{}/auth/v1", server.base());
-    let jwks = server.jwks_url();
-    let f = LambdaProcess::start(
-        &binary("authorizer"),
-        &[
-            ("JWT_ISSUER", &iss),
-            ("JWT_JWKS_URL", &jwks),
-            ("METRICS_ENABLED", "true"),
-        ],
-    )
-    .await;
-    f.invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+    let idp = Issuer::start().await;
+    idp.server.set_mode(testkit::idp::Mode::Status(503));
+    let f = authorizer_for(&idp, &[("METRICS_ENABLED", "true")]).await;
+    f.invoke(&connect(&idp.token(&claims(&idp.iss()))))
         .await
         .expect_response();
     let lines = settled_metric_lines(&f, 1).await;
@@ -265,16 +201,9 @@ async fn key_set_failures_and_infrastructure_denials_are_counted() {
 
 #[tokio::test]
 async fn metrics_are_off_by_default() {
-    let key = TestKey::es256();
-    let server = JwksServer::start(vec![key.jwk("es")]).await;
-    let iss = format!("{}/auth/v1", server.base());
-    let jwks = server.jwks_url();
-    let f = LambdaProcess::start(
-        &binary("authorizer"),
-        &[("JWT_ISSUER", &iss), ("JWT_JWKS_URL", &jwks)],
-    )
-    .await;
-    f.invoke(&connect(&key.token(Some("es"), &claims(&iss))))
+    let idp = Issuer::start().await;
+    let f = authorizer_for(&idp, &[]).await;
+    f.invoke(&connect(&idp.token(&claims(&idp.iss()))))
         .await
         .expect_response();
     settle(&f, "allowed").await;

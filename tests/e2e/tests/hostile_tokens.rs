@@ -1,6 +1,6 @@
 //! Hostile tokens through the real `authorizer` binary, beyond the first table in
-//! `authorizer.rs`: RFC 8725's attack classes and the mistakes other JWT verifiers have
-//! made — duplicate JSON members, non-canonical base64url, nesting depth, huge
+//! `authorizer.rs`: RFC 8725's attack classes and weaknesses known from other
+//! verifiers — duplicate JSON members, non-canonical base64url, nesting depth, huge
 //! numbers, unicode tricks, `typ` confusion, another issuer's key, ECDSA signatures in DER
 //! form or all zeros, malformed `kid`s and `alg` spellings.
 //!

@@ -2,14 +2,12 @@
 //! Runtime API) as its IAM client — its SigV4 signatures checked by local-events' own,
 //! independent verifier — plus TLS mode and the `subscribe` / `publish` commands.
 
-mod local_events_common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use local_events_common::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, Ws, capture, token};
 use serde_json::{Value, json};
 use testkit::binaries::{binary, workspace_root};
+use testkit::dev_loop::{ACCESS_KEY, Authorizer, LocalEvents, SECRET_KEY, Ws, capture, token};
 use testkit::runtime::{LambdaProcess, Outcome};
 use tokio::process::Command;
 

@@ -3,13 +3,11 @@
 //! parameter overrides) in front of the real authorizer, and what happens to an open
 //! subscription when its token expires (docs/local-endpoint.md).
 
-mod local_events_common;
-
 use std::time::Duration;
 
-use local_events_common::{Authorizer, LocalEvents, PREFIX, Ws, publish_body, token};
 use serde_json::json;
 use testkit::binaries::workspace_root;
+use testkit::dev_loop::{Authorizer, LocalEvents, PREFIX, Ws, publish_body, token};
 
 async fn from_template(authorizer: &Authorizer, extra: &[&str]) -> LocalEvents {
     let template = workspace_root().join("template.yaml");

@@ -3,12 +3,10 @@
 //! through a Lambda Invoke API, and a raw WebSocket client: what AppSync clients rely on
 //! (amplify-events-client reference §2 and §6) and the protocol's edges.
 
-mod local_events_common;
-
 use std::time::{Duration, Instant};
 
-use local_events_common::{Authorizer, LocalEvents, Ws, auth, publish_body, token};
 use serde_json::{Value, json};
+use testkit::dev_loop::{Authorizer, LocalEvents, Ws, auth, publish_body, token};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn stack(authorizer: &Authorizer, args: &[&str]) -> LocalEvents {
@@ -113,7 +111,7 @@ async fn connect_ack_ka_subscribe_and_data_from_an_http_publish_with_the_real_re
     ws.close().await;
 }
 
-const PREFIX_LEN: usize = local_events_common::PREFIX.len();
+const PREFIX_LEN: usize = testkit::dev_loop::PREFIX.len();
 
 #[tokio::test]
 async fn wildcard_subscriptions_match_like_appsync() {

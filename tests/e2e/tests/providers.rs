@@ -15,7 +15,6 @@
 //! refused by a Rule, and to really fail at cold start without it.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -122,12 +121,7 @@ impl Idp {
         let es = TestKey::es256();
         let rs = TestKey::rs256();
         let server = JwksServer::start(vec![es.jwk("es-1"), rs.jwk("rs-1")]).await;
-        let addr: SocketAddr = server
-            .base()
-            .trim_start_matches("http://")
-            .parse()
-            .expect("loopback address");
-        let front = TlsFront::start(addr).await;
+        let front = TlsFront::start(server.addr()).await;
         Self {
             es,
             rs,

@@ -5,14 +5,10 @@
 //! tool beyond cargo. The publisher publishes to a real `local-events` on a free loopback
 //! port.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 use testkit::binaries::{binary, workspace_root};
+use testkit::dev_loop::LocalEvents;
 use testkit::runtime::{LambdaProcess, Outcome};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use xtask::dev_env::DevEnv;
 use xtask::samples::{Sample, failures, with_expected};
 
@@ -54,47 +50,25 @@ async fn every_authorizer_sample_gets_its_expected_answer() {
 
 #[tokio::test]
 async fn every_publisher_sample_gets_its_expected_answer_from_local_events() {
-    let (mut events, url) = start_local_events().await;
+    let events = start_local_events().await;
     let env = dev_env();
     let mut env: Vec<(&str, &str)> = env.with_prefixes(&["AWS_", "PUBLISH_"]).collect();
-    env.push(("EVENTS_ENDPOINT", &url));
+    env.push(("EVENTS_ENDPOINT", &events.url));
     let function = LambdaProcess::start(&binary("publisher"), &env).await;
     check(&function, "publisher").await;
-    events.start_kill().expect("local-events stops");
 }
 
-/// Starts `local-events` on a free port with the dev namespaces and region; returns its URL.
-async fn start_local_events() -> (Child, String) {
+/// Starts `local-events` on a free port with the dev namespaces and region.
+async fn start_local_events() -> LocalEvents {
     let env = dev_env();
-    let get = |key: &str| env.require(key).expect("set in dev/local.env");
-    let mut child = Command::new(binary("local-events"))
-        .args(["--listen", "127.0.0.1:0"])
-        .env_clear()
-        .env("LOCAL_EVENTS_NAMESPACES", get("LOCAL_EVENTS_NAMESPACES"))
-        .env("LOCAL_EVENTS_REGION", get("LOCAL_EVENTS_REGION"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("local-events spawns");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
-    let start = Instant::now();
-    let url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("local-events logs within 30 s")
-            .expect("stderr readable")
-            .expect("local-events keeps running");
-        if let Some(rest) = line.split("listening: POST ").nth(1) {
-            break rest.split("/event").next().unwrap_or_default().to_owned();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no listening line"
-        );
-    };
-    // Keep draining its log so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    let get = |key: &str| env.require(key).expect("set in dev/local.env").to_owned();
+    let (namespaces, region) = (get("LOCAL_EVENTS_NAMESPACES"), get("LOCAL_EVENTS_REGION"));
+    LocalEvents::start(
+        &[],
+        &[
+            ("LOCAL_EVENTS_NAMESPACES", &namespaces),
+            ("LOCAL_EVENTS_REGION", &region),
+        ],
+    )
+    .await
 }

@@ -1,5 +1,8 @@
 //! Command-line arguments over `LOCAL_EVENTS_*` environment variables over defaults,
-//! validated once: every error names the flag or variable at fault.
+//! validated once: every error names the flag or variable at fault. The client commands'
+//! arguments are in [`client`].
+
+mod client;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +10,6 @@ use std::time::Duration;
 
 use appsync_types::channel::is_valid_namespace;
 
-use crate::client;
 use crate::config::{CacheKey, Config, DEFAULT_CERT_DIR, MAX_HISTORY, USAGE};
 use crate::error::Error;
 use crate::modes::AuthMode;
@@ -20,7 +22,7 @@ pub enum Command {
     /// Run the endpoint.
     Run(Box<Config>),
     /// Talk to a running endpoint (`subscribe` / `publish`).
-    Client(client::Request),
+    Client(crate::client::Request),
     /// Print this text and exit.
     Help(&'static str),
     /// Print the version and exit.
@@ -117,7 +119,7 @@ where
 {
     let mut args = args.into_iter().peekable();
     if let Some(first) = args.peek()
-        && let Some(kind) = client::Kind::parse(first)
+        && let Some(kind) = crate::client::Kind::parse(first)
     {
         args.next();
         return client::parse(kind, args, &env);

@@ -14,8 +14,8 @@ use appsync_types::{ChannelPath, EventsOperation};
 
 use crate::lambda::{Answer, LambdaAuthorizer, Question};
 use crate::modes::{self, AuthMode};
-use crate::sigv4::{self, DevCredentials, RequestParts};
 use crate::token::IdentityValidation;
+use testkit::sigv4::{self, DevCredentials, RequestParts};
 
 /// What a request presents, from its (lower-case) headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use appsync_types::EventsOperation;
 
 use crate::config::CacheKey;
-use crate::sigv4::sha256_hex;
+use testkit::sigv4::sha256_hex;
 
 /// The most answers kept; beyond it expired answers are dropped, then everything.
 pub const MAX_ENTRIES: usize = 10_000;

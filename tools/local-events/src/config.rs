@@ -4,14 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::modes::EventConfig;
-use crate::sigv4::DevCredentials;
+use crate::modes::{EventConfig, NamespaceModes};
 use crate::token::IdentityValidation;
+use testkit::sigv4::DevCredentials;
 
 /// Default listen address: loopback only, the port the dev loop expects.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4010";
-/// Default channel namespace (the SAM template's default `ChannelNamespaceName`).
-pub const DEFAULT_NAMESPACE: &str = "default";
 /// Default region this endpoint stands in for (`AWS_REGION` of dev/local.env).
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// Default number of received events kept for `GET /_local/events`.
@@ -179,7 +177,7 @@ impl Config {
         };
         config.events.namespaces = namespaces
             .into_iter()
-            .map(|n| (n.into(), crate::modes::NamespaceModes::default()))
+            .map(|n| (n.into(), NamespaceModes::default()))
             .collect();
         config
     }

@@ -15,35 +15,38 @@
 //! not. The protocol and behaviour are documented in `docs/local-endpoint.md`.
 //!
 //! # Layout
-//! - [`args`], [`config`]: command line and `LOCAL_EVENTS_*` variables, validated at start-up;
-//!   [`template`]: reading `EventConfig` and namespaces from a SAM template; [`modes`]:
-//!   which auth modes each operation allows.
-//! - [`authz`]: the per-request decision; [`token`]: the token pre-filter
-//!   (`IdentityValidationExpression`) and expiry; [`lambda`] + [`cache`]: the Lambda authorizer
-//!   over the Invoke API and its answer cache; [`sigv4`]: the independent SigV4 verifier;
-//!   [`clock`]: UTC dates.
-//! - [`publish`]: `POST /event`; [`ws`]: `/event/realtime`; [`bus`]: fan-out and the log
-//!   of recent events; [`inspect`]: `GET /_local/events`.
-//! - [`tls`]: the development CA and certificate; [`client`]: the `subscribe` / `publish`
-//!   commands; [`error`]: the crate's error type.
-//! - [`Server`]: binds, serves, shuts down gracefully. `main.rs` only parses arguments,
-//!   sets up logging and waits for a signal.
+//! Imports point one way, from the top of this list to the bottom: no module imports one
+//! above it, except that the handlers take the shared [`AppState`] defined here.
+//! - `main.rs` only parses arguments, sets up logging and waits for a signal; [`Server`]
+//!   (here) binds, serves and shuts down gracefully.
+//! - [`args`]: the command line and `LOCAL_EVENTS_*` variables, validated at start-up (the
+//!   `subscribe` / `publish` arguments included); [`client`]: those two commands.
+//! - [`template`]: `EventConfig` and namespaces read from a SAM template (with
+//!   `testkit::cfn`).
+//! - [`ws`]: `/event/realtime`; [`publish`]: `POST /event`; [`inspect`]:
+//!   `GET /_local/events`.
+//! - [`authz`]: the per-request decision; [`lambda`] + [`cache`]: the Lambda authorizer over
+//!   the Invoke API and its answer cache; `AWS_IAM` is checked with `testkit::sigv4`, the
+//!   independent SigV4 verifier.
+//! - [`config`]: the validated configuration, its defaults and `--help`.
+//! - [`modes`]: which auth modes each operation allows; [`token`]: the token pre-filter
+//!   (`IdentityValidationExpression`) and expiry; [`bus`]: fan-out and the log of recent
+//!   events; [`error`]: the crate's error type.
+//!
+//! `--tls` serves a certificate from `testkit::dev_ca`, the development CA the tests use.
 
 pub mod args;
 pub mod authz;
 pub mod bus;
 pub mod cache;
 pub mod client;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod inspect;
 pub mod lambda;
 pub mod modes;
 pub mod publish;
-pub mod sigv4;
 pub mod template;
-pub mod tls;
 pub mod token;
 pub mod ws;
 
@@ -57,6 +60,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, Uri};
 use axum::routing::{get, post};
+use testkit::dev_ca::{self, DevCertificate};
 use tokio::sync::{Notify, watch};
 use tower_http::cors::{Any, CorsLayer};
 
@@ -164,7 +168,7 @@ async fn not_found(uri: Uri) -> Error {
 #[derive(Debug)]
 pub struct Server {
     listener: std::net::TcpListener,
-    tls: Option<tls::DevCertificate>,
+    tls: Option<DevCertificate>,
     state: AppState,
     stop: watch::Sender<bool>,
 }
@@ -177,7 +181,12 @@ impl Server {
         let listener =
             std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
         listener.set_nonblocking(true).map_err(Error::Serve)?;
-        let tls = config.tls.as_deref().map(tls::ensure).transpose()?;
+        let tls = config
+            .tls
+            .as_deref()
+            .map(dev_ca::ensure)
+            .transpose()
+            .map_err(|e| Error::Tls(e.0))?;
         let bus = Arc::new(Bus::new(config.history));
         let lambda = LambdaAuthorizer::new(
             config.authorizer.clone(),
@@ -209,7 +218,7 @@ impl Server {
     }
 
     /// The development certificate, in TLS mode.
-    pub fn certificate(&self) -> Option<&tls::DevCertificate> {
+    pub fn certificate(&self) -> Option<&DevCertificate> {
         self.tls.as_ref()
     }
 
@@ -243,8 +252,9 @@ impl Server {
         let app = router(self.state).into_make_service();
         let served = match self.tls {
             Some(cert) => {
-                let config =
-                    axum_server::tls_rustls::RustlsConfig::from_config(tls::server_config(&cert)?);
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(
+                    dev_ca::server_config(&cert).map_err(|e| Error::Tls(e.0))?,
+                );
                 axum_server::from_tcp_rustls(self.listener, config)
                     .map_err(Error::Serve)?
                     .handle(handle)

@@ -6,6 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// Default channel namespace (the SAM template's default `ChannelNamespaceName`).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// An auth mode this endpoint can check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -104,10 +107,7 @@ impl Default for EventConfig {
             connect: vec![AuthMode::Lambda, AuthMode::Iam],
             default_publish: vec![AuthMode::Lambda, AuthMode::Iam],
             default_subscribe: vec![AuthMode::Lambda],
-            namespaces: BTreeMap::from([(
-                crate::config::DEFAULT_NAMESPACE.to_owned(),
-                NamespaceModes::default(),
-            )]),
+            namespaces: BTreeMap::from([(DEFAULT_NAMESPACE.to_owned(), NamespaceModes::default())]),
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::authz::{Denial, Subject};
 use crate::bus::{Bus, NewEvent};
 use crate::error::Error;
 use crate::modes::{AuthMode, EventConfig};
-use crate::sigv4::RequestParts;
+use testkit::sigv4::RequestParts;
 
 /// The most events one publish request may carry.
 pub const MAX_EVENTS: usize = 5;

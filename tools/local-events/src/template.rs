@@ -11,7 +11,8 @@
 //! `!Not`, `!And`, `!Or`, `!Condition`) whose branches are such values or
 //! `!Ref AWS::NoValue` — anything else is an error naming the resource and property.
 //! A parameter's value is its override (`--parameter-overrides`, checked against its
-//! `AllowedPattern` / `AllowedValues` as CloudFormation does), else its `Default`.
+//! constraints as CloudFormation does), else its `Default`. The template is read and
+//! evaluated by `testkit::cfn`, the reader the tests and `cargo xtask doctor` use too.
 //! The `AWS_LAMBDA` provider's `IdentityValidationExpression` is read too, so tokens are
 //! pre-filtered as AppSync does. Auth types this endpoint does not emulate (`API_KEY`,
 //! Cognito, OIDC) are dropped with a warning.
@@ -20,15 +21,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use appsync_types::channel::is_valid_namespace;
-use saphyr::{LoadableYamlNode, Scalar, Yaml};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use testkit::cfn::{Stack, Template};
 
 use crate::error::Error;
 use crate::modes::{AuthMode, EventConfig, NamespaceModes};
 use crate::token::IdentityValidation;
-
-/// How deep `!If` / condition functions may nest (a bound against cycles).
-const MAX_DEPTH: usize = 16;
 
 /// What a template says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,19 +67,20 @@ pub fn parse(text: &str) -> Result<TemplateConfig, String> {
 
 /// Interprets template text with parameter `overrides`.
 pub fn parse_with(text: &str, overrides: &Overrides) -> Result<TemplateConfig, String> {
-    let docs = Yaml::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let root = docs.first().map(to_json).unwrap_or(Value::Null);
-    let parameters = root.get("Parameters").and_then(Value::as_object);
-    let resources = root
+    let template = Template::parse(text)?;
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let stack = template
+        .local(&overrides, &[])
+        .map_err(|e| format!("parameter {e}"))?;
+    let resolver = Resolver(&stack);
+    let resources = template
+        .root()
         .get("Resources")
         .and_then(Value::as_object)
         .ok_or("no Resources section")?;
-    let resolver = Resolver {
-        parameters,
-        conditions: root.get("Conditions").and_then(Value::as_object),
-        overrides,
-    };
-    resolver.check_overrides()?;
     let mut warnings = Vec::new();
 
     let apis: Vec<(&String, &Value)> = resources
@@ -139,7 +138,7 @@ pub fn parse_with(text: &str, overrides: &Overrides) -> Result<TemplateConfig, S
                 "{api_name}.EventConfig.AuthProviders[AWS_LAMBDA].IdentityValidationExpression"
             );
             identity_validation = resolver
-                .optional(expression, &what, 0)?
+                .optional(expression, &what)?
                 .map(|pattern| {
                     IdentityValidation::new(&pattern).map_err(|e| format!("{what}: {e}"))
                 })
@@ -200,7 +199,7 @@ pub fn parse_with(text: &str, overrides: &Overrides) -> Result<TemplateConfig, S
 fn auth_modes(
     node: &Value,
     what: &str,
-    resolver: &Resolver<'_>,
+    resolver: &Resolver<'_, '_>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<AuthMode>, String> {
     let list = node
@@ -233,224 +232,18 @@ fn auth_modes(
     Ok(modes)
 }
 
-/// Resolves the scalars the endpoint needs from a template's tagged nodes.
-struct Resolver<'a> {
-    parameters: Option<&'a Map<String, Value>>,
-    conditions: Option<&'a Map<String, Value>>,
-    overrides: &'a Overrides,
-}
+/// The template's values, errors prefixed with the property they are for.
+struct Resolver<'s, 'a>(&'s Stack<'a>);
 
-/// `{"!Tag": inner}` or `{"Fn::Tag": inner}` (also `Ref`, `Condition`) as `("Tag", inner)`.
-fn function(node: &Value) -> Option<(&str, &Value)> {
-    let map = node.as_object().filter(|m| m.len() == 1)?;
-    let (tag, inner) = map.iter().next()?;
-    let name = tag
-        .strip_prefix('!')
-        .or_else(|| tag.strip_prefix("Fn::"))
-        .unwrap_or(tag);
-    Some((name, inner))
-}
-
-impl Resolver<'_> {
+impl Resolver<'_, '_> {
+    /// A scalar other than `AWS::NoValue`.
     fn scalar(&self, node: &Value, what: &str) -> Result<String, String> {
-        self.optional(node, what, 0)?
-            .ok_or_else(|| format!("{what}: is AWS::NoValue, but a value is required"))
+        self.0.string(node).map_err(|e| format!("{what}: {e}"))
     }
 
     /// A scalar, or `None` for `!Ref AWS::NoValue` (possibly chosen by an `!If`).
-    fn optional(&self, node: &Value, what: &str, depth: usize) -> Result<Option<String>, String> {
-        if depth > MAX_DEPTH {
-            return Err(format!("{what}: functions nested too deeply"));
-        }
-        match node {
-            Value::String(s) => Ok(Some(s.clone())),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            Value::Bool(b) => Ok(Some(b.to_string())),
-            _ => match function(node) {
-                Some(("Ref", inner)) if inner.as_str() == Some("AWS::NoValue") => Ok(None),
-                Some(("Ref", inner)) => self.parameter(inner, what).map(Some),
-                Some(("Sub", inner)) => self.substitute(inner, what).map(Some),
-                Some(("If", inner)) => {
-                    let (condition, then, otherwise) = match inner.as_array().map(Vec::as_slice) {
-                        Some([c, t, o]) => (c, t, o),
-                        _ => return Err(format!("{what}: !If needs [condition, value, value]")),
-                    };
-                    let name = condition
-                        .as_str()
-                        .ok_or_else(|| format!("{what}: !If needs a condition name"))?;
-                    let chosen = if self.condition(name, what, depth + 1)? {
-                        then
-                    } else {
-                        otherwise
-                    };
-                    self.optional(chosen, what, depth + 1)
-                }
-                Some((other, _)) => Err(format!(
-                    "{what}: cannot resolve !{other} locally; use a literal, a !Ref to a parameter, a !Sub or an !If on a condition"
-                )),
-                None => Err(format!("{what}: expected a string")),
-            },
-        }
-    }
-
-    /// The named entry of `Conditions`, evaluated.
-    fn condition(&self, name: &str, what: &str, depth: usize) -> Result<bool, String> {
-        let node = self
-            .conditions
-            .and_then(|c| c.get(name))
-            .ok_or_else(|| format!("{what}: no condition {name:?} in Conditions"))?;
-        self.evaluate(node, &format!("{what} (condition {name})"), depth)
-    }
-
-    fn evaluate(&self, node: &Value, what: &str, depth: usize) -> Result<bool, String> {
-        if depth > MAX_DEPTH {
-            return Err(format!("{what}: conditions nested too deeply"));
-        }
-        let list = |inner: &Value| -> Result<Vec<bool>, String> {
-            inner
-                .as_array()
-                .ok_or_else(|| format!("{what}: expected a list of conditions"))?
-                .iter()
-                .map(|c| self.evaluate(c, what, depth + 1))
-                .collect()
-        };
-        match function(node) {
-            Some(("Equals", inner)) => match inner.as_array().map(Vec::as_slice) {
-                Some([a, b]) => {
-                    Ok(self.optional(a, what, depth + 1)? == self.optional(b, what, depth + 1)?)
-                }
-                _ => Err(format!("{what}: !Equals needs two values")),
-            },
-            Some(("Not", inner)) => match list(inner)?.as_slice() {
-                [one] => Ok(!one),
-                _ => Err(format!("{what}: !Not needs one condition")),
-            },
-            Some(("And", inner)) => Ok(list(inner)?.into_iter().all(|c| c)),
-            Some(("Or", inner)) => Ok(list(inner)?.into_iter().any(|c| c)),
-            Some(("Condition", inner)) => {
-                let name = inner
-                    .as_str()
-                    .ok_or_else(|| format!("{what}: !Condition needs a name"))?;
-                self.condition(name, what, depth + 1)
-            }
-            _ => Err(format!(
-                "{what}: cannot evaluate this condition locally (expected !Equals, !Not, !And, !Or or !Condition)"
-            )),
-        }
-    }
-
-    fn parameter(&self, name: &Value, what: &str) -> Result<String, String> {
-        let name = name
-            .as_str()
-            .ok_or_else(|| format!("{what}: !Ref needs a name"))?;
-        if let Some(value) = self.overrides.get(name) {
-            return Ok(value.clone());
-        }
-        let default = self
-            .parameters
-            .and_then(|p| p.get(name))
-            .and_then(|p| p.get("Default"))
-            .ok_or_else(|| {
-                format!(
-                    "{what}: !Ref {name} is not a template parameter with a Default (pass --parameter-overrides {name}=…)"
-                )
-            })?;
-        self.scalar(default, what)
-    }
-
-    /// Every override names a parameter and passes its `AllowedPattern` (matched as a
-    /// whole, as CloudFormation does) and `AllowedValues`.
-    fn check_overrides(&self) -> Result<(), String> {
-        for (name, value) in self.overrides {
-            let what = format!("parameter override {name}");
-            let parameter = self
-                .parameters
-                .and_then(|p| p.get(name))
-                .ok_or_else(|| format!("{what}: the template has no parameter {name}"))?;
-            if let Some(pattern) = parameter.get("AllowedPattern").and_then(Value::as_str) {
-                let whole = regex::Regex::new(&format!("^(?:{pattern})$"))
-                    .map_err(|e| format!("{what}: its AllowedPattern does not compile: {e}"))?;
-                if !whole.is_match(value) {
-                    return Err(format!(
-                        "{what}: {value:?} does not match its AllowedPattern {pattern:?}"
-                    ));
-                }
-            }
-            if let Some(allowed) = parameter.get("AllowedValues").and_then(Value::as_array) {
-                let allowed: Vec<String> = allowed
-                    .iter()
-                    .map(|v| self.scalar(v, &what))
-                    .collect::<Result<_, _>>()?;
-                if !allowed.contains(value) {
-                    return Err(format!("{what}: {value:?} is not one of {allowed:?}"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// `!Sub 'text ${Param} text'` with parameter values; no variable map form.
-    fn substitute(&self, template: &Value, what: &str) -> Result<String, String> {
-        let mut rest = template
-            .as_str()
-            .ok_or_else(|| format!("{what}: only the string form of !Sub is resolved"))?;
-        let mut out = String::new();
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let end = rest[start..]
-                .find('}')
-                .ok_or_else(|| format!("{what}: unclosed ${{ in !Sub"))?;
-            let name = &rest[start + 2..start + end];
-            out.push_str(&self.parameter(&Value::String(name.to_owned()), what)?);
-            rest = &rest[start + end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-}
-
-/// Converts YAML to JSON, a tagged node `!Tag x` becoming `{"!Tag": x}`.
-/// The first YAML document of `text` as JSON, CloudFormation short-form tags kept as
-/// one-key objects (`!Ref X` → `{"!Ref": "X"}`): for tools that evaluate a template.
-pub fn to_json_document(text: &str) -> Result<Value, String> {
-    let docs = Yaml::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    Ok(docs.first().map(to_json).unwrap_or(Value::Null))
-}
-
-fn to_json(node: &Yaml<'_>) -> Value {
-    match node {
-        Yaml::Value(scalar) => scalar_json(scalar),
-        Yaml::Representation(text, _, _) => Value::String(text.to_string()),
-        Yaml::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let key = match to_json(k) {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Tagged(tag, inner) => {
-            let mut map = Map::new();
-            map.insert(format!("{}{}", tag.handle, tag.suffix), to_json(inner));
-            Value::Object(map)
-        }
-        _ => Value::Null,
-    }
-}
-
-fn scalar_json(scalar: &Scalar<'_>) -> Value {
-    match scalar {
-        Scalar::Null => Value::Null,
-        Scalar::Boolean(b) => Value::Bool(*b),
-        Scalar::Integer(i) => Value::from(*i),
-        Scalar::FloatingPoint(f) => {
-            serde_json::Number::from_f64(f.into_inner()).map_or(Value::Null, Value::Number)
-        }
-        Scalar::String(s) => Value::String(s.to_string()),
+    fn optional(&self, node: &Value, what: &str) -> Result<Option<String>, String> {
+        self.0.value(node).map_err(|e| format!("{what}: {e}"))
     }
 }
 

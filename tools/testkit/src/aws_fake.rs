@@ -5,7 +5,7 @@
 //!
 //! The function reaches it through the standard `AWS_ENDPOINT_URL_SECRETS_MANAGER` /
 //! `AWS_ENDPOINT_URL_SSM` variables with the dummy credentials below ([`AwsFake::env`]).
-//! Every request's SigV4 signature is checked with local-events' verifier, which is written
+//! Every request's SigV4 signature is checked with [`crate::sigv4`], which is written
 //! from the specification and shares no code with the `aws-sigv4` signer the authorizer
 //! uses; a bad signature is answered `403 InvalidSignatureException`, as AWS does. The
 //! fake also serves container credentials (`GET /credentials`, [`AwsFake::container_env`])
@@ -15,13 +15,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sigv4::{Authorization, DevCredentials, RequestParts, verify_for};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use local_events::sigv4::{Authorization, DevCredentials, RequestParts, verify_for};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;

@@ -1,8 +1,9 @@
-//! Authorizer events and decision logs shared by the authorizer test suites.
+//! Authorizer events and decision logs shared by the authorizer test suites, and the
+//! authorizer started for an [`Issuer`].
 
 use serde_json::{Value, json};
 
-use crate::idp::now;
+use crate::idp::{Issuer, now};
 use crate::runtime::LambdaProcess;
 
 /// Claims of a valid Supabase-shaped user token from `iss`, valid for an hour.
@@ -44,4 +45,23 @@ pub fn reasons(f: &LambdaProcess) -> Vec<String> {
 /// The `reason` of the last decision logged (empty when none).
 pub fn last_reason(f: &LambdaProcess) -> String {
     reasons(f).pop().unwrap_or_default()
+}
+
+/// The reasons once `count` decisions are logged (log lines may trail the answers).
+pub async fn settled_reasons(f: &LambdaProcess, count: usize) -> Vec<String> {
+    crate::logs::settled(|| reasons(f), count).await
+}
+
+/// Waits until the last decision logged is `reason`.
+pub async fn settle(f: &LambdaProcess, reason: &str) {
+    let what = format!("no decision logged as {reason}");
+    crate::logs::wait_until(f, &what, || last_reason(f) == reason).await;
+}
+
+/// The authorizer binary configured for `issuer`, with `extra` variables (later ones win).
+pub async fn authorizer_for(issuer: &Issuer, extra: &[(&str, &str)]) -> LambdaProcess {
+    let vars = issuer.vars();
+    let mut env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
+    LambdaProcess::start(&crate::binaries::binary("authorizer"), &env).await
 }

@@ -264,6 +264,11 @@ impl JwksServer {
         format!("{}/jwks.json", self.base)
     }
 
+    /// `127.0.0.1:<port>`, e.g. for a [`crate::tls_front::TlsFront`] in front of it.
+    pub fn addr(&self) -> SocketAddr {
+        self.front
+    }
+
     /// Replaces the published keys.
     pub fn set_keys(&self, keys: Vec<Value>) {
         self.state.lock().expect("lock").keys = keys;
@@ -400,4 +405,54 @@ async fn discovery(State(state): State<Arc<Mutex<IdpState>>>) -> Json<Value> {
     let issuer = state.lock().expect("lock").issuer.clone();
     let base = issuer.trim_end_matches('/').to_owned();
     Json(json!({"issuer": issuer, "jwks_uri": format!("{base}/jwks.json")}))
+}
+
+/// A loopback identity provider shaped like Supabase's: one ES256 key (kid `es`) served
+/// by a [`JwksServer`], issuer `<base>/auth/v1`.
+#[derive(Debug)]
+pub struct Issuer {
+    /// The signing key.
+    pub key: TestKey,
+    /// The server publishing it.
+    pub server: JwksServer,
+}
+
+impl Issuer {
+    /// The kid the key is published under.
+    pub const KID: &'static str = "es";
+
+    /// Starts serving the key.
+    pub async fn start() -> Self {
+        Self::start_with(|jwk| jwk).await
+    }
+
+    /// Starts serving the key's JWK as `edit` changes it (`key_ops`, `use`, …).
+    pub async fn start_with(edit: impl FnOnce(Value) -> Value) -> Self {
+        let key = TestKey::es256();
+        let server = JwksServer::start(vec![edit(key.jwk(Self::KID))]).await;
+        Self { key, server }
+    }
+
+    /// `<base>/auth/v1`.
+    pub fn iss(&self) -> String {
+        format!("{}/auth/v1", self.server.base())
+    }
+
+    /// The JWKS URL.
+    pub fn jwks_url(&self) -> String {
+        self.server.jwks_url()
+    }
+
+    /// A token for `claims`, signed with the key (kid in the header).
+    pub fn token(&self, claims: &Value) -> String {
+        self.key.token(Some(Self::KID), claims)
+    }
+
+    /// The authorizer's variables for this issuer: `JWT_ISSUER` and `JWT_JWKS_URL`.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("JWT_ISSUER", self.iss()),
+            ("JWT_JWKS_URL", self.jwks_url()),
+        ]
+    }
 }

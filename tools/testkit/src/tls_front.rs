@@ -1,5 +1,5 @@
 //! An HTTPS front for a loopback server, with a certificate from a private development CA
-//! (local-events' `tls` module) that no public root program contains: what an identity
+//! ([`crate::dev_ca`]) that no public root program contains: what an identity
 //! provider behind a corporate CA looks like to the authorizer.
 
 use std::net::SocketAddr;
@@ -22,8 +22,8 @@ impl TlsFront {
     /// Terminates TLS for `target` (`127.0.0.1:<port>`), with a fresh CA.
     pub async fn start(target: SocketAddr) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cert = local_events::tls::ensure(dir.path()).expect("dev certificate");
-        let acceptor = TlsAcceptor::from(local_events::tls::server_config(&cert).expect("tls"));
+        let cert = crate::dev_ca::ensure(dir.path()).expect("dev certificate");
+        let acceptor = TlsAcceptor::from(crate::dev_ca::server_config(&cert).expect("tls"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {

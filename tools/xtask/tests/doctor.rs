@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use testkit::binaries::workspace_root;
 use testkit::events::user_claims as claims;
-use testkit::idp::{JwksServer, Mode, TestKey, now};
+use testkit::idp::{Issuer, Mode, TestKey, now};
 
 struct Run {
     code: i32,
@@ -71,29 +71,12 @@ fn doctor(vars: &[(&str, &str)], args: &[&str], token: Option<&str>) -> Run {
     }
 }
 
-struct Idp {
-    server: JwksServer,
-    key: TestKey,
+/// The doctor, run with an issuer's variables.
+trait Doctor {
+    async fn doctor(&self, extra: &[(&str, &str)], args: &[&str], token: Option<String>) -> Run;
 }
 
-impl Idp {
-    async fn new() -> Self {
-        let key = TestKey::es256();
-        let server = JwksServer::start(vec![key.jwk("es")]).await;
-        Self { server, key }
-    }
-    fn iss(&self) -> String {
-        format!("{}/auth/v1", self.server.base())
-    }
-    fn vars(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("JWT_ISSUER", self.iss()),
-            ("JWT_JWKS_URL", self.server.jwks_url()),
-        ]
-    }
-    fn token(&self, claims: &Value) -> String {
-        self.key.token(Some("es"), claims)
-    }
+impl Doctor for Issuer {
     /// Runs the doctor on a blocking thread (the loopback server lives on this runtime).
     async fn doctor(&self, extra: &[(&str, &str)], args: &[&str], token: Option<String>) -> Run {
         let mut vars: Vec<(String, String)> = self
@@ -119,7 +102,7 @@ impl Idp {
 
 #[tokio::test]
 async fn a_healthy_configuration_and_token_pass_every_step() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let run = idp
         .doctor(&[], &[], Some(idp.token(&claims(&idp.iss()))))
         .await;
@@ -144,7 +127,7 @@ async fn a_healthy_configuration_and_token_pass_every_step() {
 
 #[tokio::test]
 async fn sign_only_keys_are_named_with_the_fix() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let mut jwk = idp.key.jwk("es");
     jwk["key_ops"] = json!(["sign"]);
     idp.server.set_keys(vec![jwk]);
@@ -169,7 +152,7 @@ async fn sign_only_keys_are_named_with_the_fix() {
 
 #[tokio::test]
 async fn an_unreachable_key_set_fails_with_the_fix() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     idp.server.close().await;
     let run = idp.doctor(&[], &[], None).await;
     assert_eq!(run.code, 1);
@@ -179,7 +162,7 @@ async fn an_unreachable_key_set_fails_with_the_fix() {
 
 #[tokio::test]
 async fn a_key_set_answering_an_error_fails() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     idp.server.set_mode(Mode::Status(503));
     let run = idp.doctor(&[], &[], None).await;
     assert_eq!(run.code, 1);
@@ -188,7 +171,7 @@ async fn a_key_set_answering_an_error_fails() {
 
 #[tokio::test]
 async fn discovery_declaring_another_issuer_fails() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     idp.server
         .set_discovery_issuer("https://elsewhere.example/");
     let iss = idp.server.base().to_owned();
@@ -214,7 +197,7 @@ async fn discovery_declaring_another_issuer_fails() {
 
 #[tokio::test]
 async fn discovery_that_works_names_the_key_set() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let iss = idp.server.base().to_owned();
     let run = idp
         .doctor(
@@ -234,7 +217,7 @@ async fn discovery_that_works_names_the_key_set() {
 
 #[tokio::test]
 async fn no_algorithm_in_common_fails() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let run = idp.doctor(&[("JWT_ALGORITHMS", "RS256")], &[], None).await;
     assert_eq!(run.code, 1);
     run.expect("warn", "key \"es\"", "none is in the allow-list (RS256)");
@@ -247,7 +230,7 @@ async fn no_algorithm_in_common_fails() {
 
 #[tokio::test]
 async fn an_expired_token_says_how_long_ago() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let mut expired = claims(&idp.iss());
     expired["exp"] = json!(now() - 600);
     let run = idp.doctor(&[], &[], Some(idp.token(&expired))).await;
@@ -259,7 +242,7 @@ async fn an_expired_token_says_how_long_ago() {
 
 #[tokio::test]
 async fn an_audience_mismatch_names_both_sides() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let run = idp
         .doctor(
             &[("JWT_AUDIENCE", "other-api")],
@@ -278,7 +261,7 @@ async fn an_audience_mismatch_names_both_sides() {
 
 #[tokio::test]
 async fn an_unknown_issuer_names_the_configured_ones() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let run = idp
         .doctor(
             &[],
@@ -296,7 +279,7 @@ async fn an_unknown_issuer_names_the_configured_ones() {
 
 #[tokio::test]
 async fn an_unknown_kid_and_a_bad_signature_fail_at_their_steps() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let stranger = TestKey::es256();
     let run = idp
         .doctor(
@@ -318,7 +301,7 @@ async fn an_unknown_kid_and_a_bad_signature_fail_at_their_steps() {
 
 #[tokio::test]
 async fn a_profile_rule_failure_names_the_claims() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let mut anon = claims(&idp.iss());
     anon["role"] = json!("anon");
     let run = idp.doctor(&[], &[], Some(idp.token(&anon))).await;
@@ -350,7 +333,7 @@ async fn a_configuration_error_names_the_variable() {
 
 #[tokio::test]
 async fn the_prefix_is_checked_against_the_templates_expression() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let token = idp.token(&claims(&idp.iss()));
     // The template's defaults: TokenPrefix "supabase:", so TOKEN_PREFIXES=supabase:.
     let args = [
@@ -388,7 +371,7 @@ async fn the_prefix_is_checked_against_the_templates_expression() {
 
 #[tokio::test]
 async fn channel_rules_say_which_rule_an_operation_hits() {
-    let idp = Idp::new().await;
+    let idp = Issuer::start().await;
     let config = json!({
         "issuers": [{"issuer": idp.iss(), "jwksUrl": idp.server.jwks_url()}],
         "channelRules": [

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::config::{DEFAULT_HISTORY, DEFAULT_NAMESPACE};
+use crate::config::DEFAULT_HISTORY;
+use crate::modes::DEFAULT_NAMESPACE;
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, Error> {
     let env: BTreeMap<String, String> = env

@@ -6,22 +6,22 @@
 //! order the client sent its messages. Outgoing frames go through one writer task, so
 //! keep-alives and `data` frames are not held up by an authorizer call.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use appsync_types::{ChannelPath, EventsOperation};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
-use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::Instrument;
 
-use super::{ConnectAuth, frames};
+use super::conn::{Conn, Subscription};
+use super::frames;
+use super::handshake::ConnectAuth;
 use crate::AppState;
 use crate::authz::{Subject, header_pairs};
 use crate::bus::ReceivedEvent;
-use crate::sigv4::RequestParts;
+use testkit::sigv4::RequestParts;
 
 /// How often subscriptions are checked for an expired token.
 const EXPIRY_CHECK: Duration = Duration::from_millis(250);
@@ -37,51 +37,6 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The outcome of the connect authorization: `Err((errorType, message))` when refused.
 pub type ConnectDecision = Result<(), (&'static str, String)>;
-
-/// A live subscription.
-#[derive(Debug, Clone)]
-pub struct Subscription {
-    /// What it matches (concrete or `/ns/*`).
-    pub channel: ChannelPath,
-    /// Only events with a larger bus sequence number are delivered.
-    pub after: u64,
-    /// When the Lambda-mode token it was authorized with expires (the JWT's `exp`): from
-    /// then on nothing is delivered to it and it ends with a `subscribe_error`.
-    pub expires: Option<SystemTime>,
-}
-
-impl Subscription {
-    /// Whether its token has expired at `now`.
-    pub fn expired(&self, now: SystemTime) -> bool {
-        self.expires.is_some_and(|at| at <= now)
-    }
-}
-
-/// What the message handlers share.
-#[derive(Debug, Clone)]
-pub struct Conn {
-    /// The endpoint's state.
-    pub state: AppState,
-    /// Outgoing frames.
-    pub out: mpsc::Sender<Message>,
-    /// Subscriptions by id.
-    pub subscriptions: Arc<Mutex<HashMap<String, Subscription>>>,
-}
-
-impl Conn {
-    /// Queues a JSON frame as one text message. `false` once the socket is gone.
-    pub async fn send(&self, frame: Value) -> bool {
-        self.out
-            .send(Message::Text(frame.to_string().into()))
-            .await
-            .is_ok()
-    }
-
-    /// The subscriptions, even if a handler panicked while holding them.
-    pub fn subscriptions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Subscription>> {
-        self.subscriptions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// Serves one upgraded socket until either side closes it or the endpoint shuts down.
 pub async fn run(socket: WebSocket, state: AppState, auth: Result<ConnectAuth, String>) {

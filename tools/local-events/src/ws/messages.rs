@@ -5,14 +5,15 @@
 use appsync_types::{ChannelPath, EventsOperation};
 use serde_json::{Map, Value, json};
 
-use super::connection::{Conn, Subscription};
-use super::{frames, string_map};
+use super::conn::{Conn, Subscription};
+use super::frames;
+use super::handshake::string_map;
 use crate::authz::{Subject, header_pairs};
 use crate::error::Error;
 use crate::modes::AuthMode;
 use crate::publish::{self, ValidPublish};
-use crate::sigv4::RequestParts;
 use crate::token;
+use testkit::sigv4::RequestParts;
 
 /// The most subscriptions one connection may hold (a local bound on memory).
 pub const MAX_SUBSCRIPTIONS: usize = 200;

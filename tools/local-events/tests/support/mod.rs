@@ -46,26 +46,7 @@ impl Running {
         headers: &[(&str, &str)],
         body: &Value,
     ) -> (u16, Option<String>, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}/event", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .map(|v| v.to_str().expect("ascii").to_owned());
-        let body = response.text().await.expect("body read");
-        (
-            status,
-            error_type,
-            serde_json::from_str(&body).expect("JSON body"),
-        )
+        testkit::dev_loop::post_event(&self.base, headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {

@@ -1,7 +1,8 @@
-//! The development certificate for `--tls`: clients force `wss://`, so the endpoint can
-//! serve HTTPS and WSS on its one port with a certificate for `localhost`, `127.0.0.1`
-//! and `::1`, issued by a local development CA. It also names `host.docker.internal`, the
-//! name a container (the publisher under `sam local invoke`) gives the machine it runs on.
+//! The development CA and the certificates it issues: local-events serves its `--tls`
+//! certificate from here (clients force `wss://`, so the endpoint serves HTTPS and WSS on
+//! one port), and [`crate::tls_front`] puts tests' loopback servers behind it. A server
+//! certificate names `localhost`, `127.0.0.1`, `::1` and `host.docker.internal` (the name
+//! a container, such as the publisher under `sam local invoke`, gives the machine it runs on).
 //!
 //! On first use the cert dir (default `.dev/certs/`) gets a CA (`ca.pem`, key
 //! `ca-key.pem`, 10 years); every start issues a fresh server certificate from it
@@ -20,7 +21,6 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::clock;
-use crate::error::Error;
 use crate::sigv4::sha256_hex;
 
 /// The CA certificate file name.
@@ -36,6 +36,19 @@ const CA_DAYS: i64 = 3650;
 /// Days a server certificate is valid.
 const CERT_DAYS: i64 = 90;
 
+/// Why the CA or a certificate could not be made, read or written (the message names the
+/// file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevCaError(pub String);
+
+impl std::fmt::Display for DevCaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DevCaError {}
+
 /// The certificate material for one run.
 #[derive(Debug)]
 pub struct DevCertificate {
@@ -49,12 +62,12 @@ pub struct DevCertificate {
     key_der: Vec<u8>,
 }
 
-fn tls_error(what: &str, path: &Path, error: impl std::fmt::Display) -> Error {
-    Error::Tls(format!("{what} {}: {error}", path.display()))
+fn tls_error(what: &str, path: &Path, error: impl std::fmt::Display) -> DevCaError {
+    DevCaError(format!("{what} {}: {error}", path.display()))
 }
 
 /// Loads the CA from `dir` (creating it on first use) and issues a server certificate.
-pub fn ensure(dir: &Path) -> Result<DevCertificate, Error> {
+pub fn ensure(dir: &Path) -> Result<DevCertificate, DevCaError> {
     create_private_dir(dir)?;
     let ca_key_path = dir.join(CA_KEY_FILE);
     let ca_path = dir.join(CA_FILE);
@@ -66,7 +79,7 @@ pub fn ensure(dir: &Path) -> Result<DevCertificate, Error> {
         (key, false)
     } else {
         let key =
-            KeyPair::generate().map_err(|e| Error::Tls(format!("cannot generate a key: {e}")))?;
+            KeyPair::generate().map_err(|e| DevCaError(format!("cannot generate a key: {e}")))?;
         write_private(&ca_key_path, &key.serialize_pem())?;
         (key, true)
     };
@@ -77,19 +90,19 @@ pub fn ensure(dir: &Path) -> Result<DevCertificate, Error> {
         validity(&mut params, CA_DAYS);
         let ca = params
             .self_signed(&ca_key)
-            .map_err(|e| Error::Tls(format!("cannot create the CA: {e}")))?;
+            .map_err(|e| DevCaError(format!("cannot create the CA: {e}")))?;
         write(&ca_path, &ca.pem())?;
     }
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let key = KeyPair::generate().map_err(|e| Error::Tls(format!("cannot generate a key: {e}")))?;
+    let key = KeyPair::generate().map_err(|e| DevCaError(format!("cannot generate a key: {e}")))?;
     let mut params = CertificateParams::new(vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
         "host.docker.internal".to_owned(),
     ])
-    .map_err(|e| Error::Tls(format!("cannot describe the certificate: {e}")))?;
+    .map_err(|e| DevCaError(format!("cannot describe the certificate: {e}")))?;
     params.distinguished_name = DistinguishedName::new();
     params
         .distinguished_name
@@ -103,7 +116,7 @@ pub fn ensure(dir: &Path) -> Result<DevCertificate, Error> {
     validity(&mut params, CERT_DAYS);
     let cert = params
         .signed_by(&key, &issuer)
-        .map_err(|e| Error::Tls(format!("cannot issue the server certificate: {e}")))?;
+        .map_err(|e| DevCaError(format!("cannot issue the server certificate: {e}")))?;
     let cert_path = dir.join(CERT_FILE);
     write(&cert_path, &cert.pem())?;
     write_private(&dir.join(KEY_FILE), &key.serialize_pem())?;
@@ -153,20 +166,20 @@ fn validity(params: &mut CertificateParams, days: i64) {
 
 /// The rustls configuration serving the certificate: aws-lc-rs, HTTP/1.1 only (WebSocket
 /// upgrades need it; browsers would otherwise pick HTTP/2).
-pub fn server_config(cert: &DevCertificate) -> Result<Arc<rustls::ServerConfig>, Error> {
+pub fn server_config(cert: &DevCertificate) -> Result<Arc<rustls::ServerConfig>, DevCaError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_der.clone()));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(format!("cannot configure TLS: {e}")))?
+        .map_err(|e| DevCaError(format!("cannot configure TLS: {e}")))?
         .with_no_client_auth()
         .with_single_cert(vec![cert.cert_der.clone()], key)
-        .map_err(|e| Error::Tls(format!("cannot use the certificate: {e}")))?;
+        .map_err(|e| DevCaError(format!("cannot use the certificate: {e}")))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), Error> {
+fn create_private_dir(dir: &Path) -> Result<(), DevCaError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -176,12 +189,12 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
         .map_err(|e| tls_error("cannot create", dir, e))
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Error> {
+fn write(path: &Path, text: &str) -> Result<(), DevCaError> {
     std::fs::write(path, text).map_err(|e| tls_error("cannot write", path, e))
 }
 
 /// Writes a key readable by its owner only.
-fn write_private(path: &Path, text: &str) -> Result<(), Error> {
+fn write_private(path: &Path, text: &str) -> Result<(), DevCaError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
