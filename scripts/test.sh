@@ -10,7 +10,7 @@
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
-# Tools (cargo-lambda, SAM CLI, cfn-lint, botocore) are installed into .dev/venv on
+# Tools (cargo-lambda, SAM CLI, cfn-lint) are installed into .dev/venv on
 # first use, the real aws-amplify client the end-to-end tests drive into
 # tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14),
 # and examples/nextjs is installed and built (`npm ci`, `next build`, once per version).
