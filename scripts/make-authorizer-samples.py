@@ -153,7 +153,9 @@ def sam_local_env() -> dict[str, dict[str, str]]:
         # local-events as the container reaches it: TLS (its certificate names
         # host.docker.internal), on the port of dev/local.env. README, `sam local invoke`.
         "PublisherFunction": {
-            "EVENTS_ENDPOINT": "https://host.docker.internal:" + ENV["LOCAL_EVENTS_LISTEN"].rsplit(":", 1)[1]
+            "EVENTS_ENDPOINT": "https://host.docker.internal:" + ENV["LOCAL_EVENTS_LISTEN"].rsplit(":", 1)[1],
+            "PUBLISH_DYNAMODB_CHANNEL": ENV["PUBLISH_DYNAMODB_CHANNEL"],
+            "PUBLISH_KINESIS_CHANNEL": ENV["PUBLISH_KINESIS_CHANNEL"],
         },
     }
 
