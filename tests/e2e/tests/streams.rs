@@ -469,3 +469,141 @@ async fn records_from_motos_dynamodb_stream_arrive_in_order_and_the_retry_point_
     assert!(removed.get("newImage").is_none(), "{removed}");
     assert_eq!(removed["oldImage"]["sk"], 6);
 }
+
+/// Every `sam deploy --parameter-overrides K=V …` command of docs/streams.md.
+fn documented_deploys() -> Vec<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(workspace_root().join("docs/streams.md")).expect("docs");
+    let mut deploys = Vec::new();
+    for block in text.split("```sh\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        let command = block.replace("\\\n", " ");
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert!(
+            words.starts_with(&["sam", "deploy", "--parameter-overrides"]),
+            "{block}"
+        );
+        deploys.push(
+            words[3..]
+                .iter()
+                .map(|w| {
+                    let (k, v) = w.split_once('=').expect("Key=Value");
+                    (k.to_owned(), v.trim_matches(['\'', '"']).to_owned())
+                })
+                .collect(),
+        );
+    }
+    deploys
+}
+
+#[test]
+fn the_documented_deploys_wire_the_triggers_with_stream_semantics() {
+    let template = testkit::cfn::Template::load(&workspace_root().join("template.yaml"));
+    let deploys = documented_deploys();
+    assert_eq!(deploys.len(), 2, "a DynamoDB and a Kinesis deploy");
+    for (params, trigger, variable) in [
+        (
+            &deploys[0],
+            "DynamoDbStreamTrigger",
+            "PUBLISH_DYNAMODB_CHANNEL",
+        ),
+        (
+            &deploys[1],
+            "KinesisStreamTrigger",
+            "PUBLISH_KINESIS_CHANNEL",
+        ),
+    ] {
+        let stack = template.stack(params).expect("parameters accepted");
+        assert_eq!(stack.refusals().expect("rules"), [], "{params:?}");
+        let env = stack.environment("PublisherFunction").expect("env");
+        let pattern = &env[variable];
+        if variable == "PUBLISH_DYNAMODB_CHANNEL" {
+            stream_events::DynamoDbMapping::new(pattern).expect("the function accepts it");
+        } else {
+            stream_events::KinesisMapping::new(pattern).expect("the function accepts it");
+        }
+        let mapping = stack.resource(trigger).expect("renders").expect("created");
+        let p = &mapping["Properties"];
+        assert_eq!(
+            p["FunctionResponseTypes"],
+            json!(["ReportBatchItemFailures"])
+        );
+        assert_eq!(p["BisectBatchOnFunctionError"], false);
+        assert!(
+            p["DestinationConfig"]["OnFailure"]["Destination"].is_string(),
+            "{p}"
+        );
+        let arn = if trigger == "DynamoDbStreamTrigger" {
+            "DynamoDbStreamArn"
+        } else {
+            "KinesisStreamArn"
+        };
+        assert_eq!(p["EventSourceArn"].as_str(), stack.parameter(arn));
+    }
+    // The DynamoDB deploy: its filter, and a queue the stack creates for failures.
+    let stack = template.stack(&deploys[0]).expect("stack");
+    let p = &stack
+        .resource("DynamoDbStreamTrigger")
+        .expect("renders")
+        .expect("created")["Properties"];
+    assert_eq!(
+        p["FilterCriteria"],
+        json!({"Filters": [{"Pattern": r#"{"eventName":["INSERT","MODIFY"]}"#}]})
+    );
+    assert_eq!(
+        p["DestinationConfig"]["OnFailure"]["Destination"],
+        "<StreamFailureQueue.Arn>"
+    );
+    assert!(
+        stack
+            .resource("KinesisStreamTrigger")
+            .expect("renders")
+            .is_none()
+    );
+    // The Kinesis deploy: the given destination, no filter, no queue created.
+    let stack = template.stack(&deploys[1]).expect("stack");
+    let p = &stack
+        .resource("KinesisStreamTrigger")
+        .expect("renders")
+        .expect("created")["Properties"];
+    assert_eq!(
+        p["DestinationConfig"]["OnFailure"]["Destination"].as_str(),
+        stack.parameter("StreamFailureDestinationArn")
+    );
+    assert!(p.get("FilterCriteria").is_none(), "{p}");
+    assert!(
+        stack
+            .resource("StreamFailureQueue")
+            .expect("renders")
+            .is_none()
+    );
+    // A stream without its pattern is refused before anything is created.
+    let without: Vec<(String, String)> = deploys[0]
+        .iter()
+        .filter(|(k, _)| k != "DynamoDbChannelPattern")
+        .cloned()
+        .collect();
+    let refusals = template
+        .stack(&without)
+        .expect("stack")
+        .refusals()
+        .expect("rules");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].rule, "DynamoDbStreamNeedsPattern");
+    // No stream parameters: nothing of the triggers exists.
+    let plain = template
+        .stack(&[(
+            "JwtIssuer".to_owned(),
+            "https://example-project.supabase.co/auth/v1".to_owned(),
+        )])
+        .expect("stack");
+    for resource in [
+        "DynamoDbStreamTrigger",
+        "KinesisStreamTrigger",
+        "StreamFailureQueue",
+    ] {
+        assert!(
+            plain.resource(resource).expect("renders").is_none(),
+            "{resource}"
+        );
+    }
+}
