@@ -4,13 +4,14 @@
 #   real aws-amplify client against local-events, tests/e2e/tests/amplify.rs, and the
 #   Next.js example in headless Chromium, tests/e2e/tests/browser.rs), the committed
 #   generated files are current (`cargo xtask samples --check`, `cargo xtask docs --check`),
-#   every sample answered exactly as expected under
-#   `cargo lambda watch`, cfn-lint + `sam validate --lint`, `sam build` (x86_64), and every
+#   every sample answered exactly as expected under `cargo lambda watch`, the stream
+#   triggers fed by moto's DynamoDB Streams (tests/e2e/tests/streams.rs), cfn-lint +
+#   `sam validate --lint`, `sam build` (x86_64), and every
 #   sample answered exactly under `sam local invoke` (tests/e2e/tests/sam_local.rs).
 # Runs every step even after a failure, prints a summary with timings, ends with the line
 # `N passed, N failed` and exits non-zero if any step failed.
 #
-# Tools (cargo-lambda, SAM CLI, cfn-lint) are installed into .dev/venv on
+# Tools (cargo-lambda, SAM CLI, cfn-lint, moto) are installed into .dev/venv on
 # first use, the real aws-amplify client the end-to-end tests drive into
 # tests/e2e/amplify/node_modules (`npm ci`, once per package-lock.json; needs Node >= 20.14),
 # and examples/nextjs is installed and built (`npm ci`, `next build`, once per version).
@@ -77,6 +78,11 @@ sam_build() {
   sam build --config-env x86_64 --template-file template.yaml \
     --build-dir "$DEV_DIR/sam-build" --cache-dir "$DEV_DIR/sam-cache"
 }
+stream_triggers_moto() {
+  # moto (scripts/requirements-test.txt) in .dev/venv produces the DynamoDB Streams records.
+  STREAMS_TEST_PYTHON="$VENV/bin/python3" \
+    cargo test -p e2e --test streams --locked -- --ignored
+}
 sam_local_invoke() {
   need sam || return 1
   SAM_LOCAL_BUILD_DIR="$DEV_DIR/sam-build" \
@@ -88,6 +94,7 @@ export PATH="$VENV/bin:$PATH"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, integration, e2e)" cargo test --workspace --locked
+step "stream triggers: records from moto's DynamoDB Streams" stream_triggers_moto
 generated_files_current() { xtask samples --check && xtask docs --check; }
 step "generated files are current (samples, docs)" generated_files_current
 step "dev loop: samples exact, subscriber gets events" bash scripts/check-samples.sh

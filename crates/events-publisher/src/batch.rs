@@ -23,17 +23,21 @@ pub const MAX_EVENT_BYTES: usize = 240 * 1024;
 ///
 /// Each event is any JSON value; it is sent as its JSON serialization (AppSync requires
 /// every event to be "a stringified valid JSON value"). Unknown fields are ignored.
+///
+/// `E` is any [`Serialize`] type, a [`Value`] by default; a
+/// [`serde_json::value::RawValue`] sends text that is already JSON as it is (numbers with
+/// more digits than a `Value` holds, for example).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PublishInput {
+pub struct PublishInput<E = Value> {
     /// The channel path, e.g. `/default/orders`.
     pub channel: String,
     /// The events, in publish order.
-    pub events: Vec<Value>,
+    pub events: Vec<E>,
 }
 
-impl PublishInput {
+impl<E> PublishInput<E> {
     /// An input for `channel` with `events`.
-    pub fn new(channel: impl Into<String>, events: Vec<Value>) -> Self {
+    pub fn new(channel: impl Into<String>, events: Vec<E>) -> Self {
         Self {
             channel: channel.into(),
             events,
@@ -53,9 +57,9 @@ pub struct PreparedInput {
 /// Validates `input` and serializes its events.
 ///
 /// # Errors
-/// [`PublishError::InvalidChannel`] or [`PublishError::EventTooLarge`] (naming the index of
-/// the first oversize event).
-pub fn prepare(input: &PublishInput) -> Result<PreparedInput, PublishError> {
+/// [`PublishError::InvalidChannel`], [`PublishError::EventTooLarge`] (naming the index of
+/// the first oversize event) or [`PublishError::InvalidEvent`].
+pub fn prepare<E: Serialize>(input: &PublishInput<E>) -> Result<PreparedInput, PublishError> {
     let channel = ChannelPath::parse_publish(&input.channel).map_err(|source| {
         PublishError::InvalidChannel {
             channel: input.channel.clone(),
@@ -67,7 +71,12 @@ pub fn prepare(input: &PublishInput) -> Result<PreparedInput, PublishError> {
         .iter()
         .enumerate()
         .map(|(index, event)| {
-            let serialized = event.to_string();
+            let serialized =
+                serde_json::to_string(event).map_err(|e| PublishError::InvalidEvent {
+                    channel: input.channel.clone(),
+                    index,
+                    reason: e.to_string(),
+                })?;
             if serialized.len() > MAX_EVENT_BYTES {
                 return Err(PublishError::EventTooLarge {
                     channel: input.channel.clone(),
@@ -167,6 +176,20 @@ mod tests {
         assert_eq!(
             body,
             r#"{"channel":"/default/orders","events":["{\"a\":1}","\"text\"","3"]}"#
+        );
+    }
+
+    #[test]
+    fn raw_json_events_are_sent_as_they_are() {
+        // More digits than an f64 or a u64 holds: only text keeps them.
+        let raw = serde_json::value::RawValue::from_string(
+            r#"{"n":123456789012345678901234567890.000000000001}"#.to_owned(),
+        )
+        .expect("raw JSON");
+        let prepared = prepare(&PublishInput::new("/default/orders", vec![raw])).expect("valid");
+        assert_eq!(
+            prepared.events,
+            [r#"{"n":123456789012345678901234567890.000000000001}"#]
         );
     }
 

@@ -165,9 +165,9 @@ impl Publisher {
     /// are retried while time remains: no attempt starts after
     /// `deadline − min_attempt_time`, and none runs past `deadline`. Never fails as a
     /// whole: everything that went wrong is in the report.
-    pub async fn publish(
+    pub async fn publish<E: serde::Serialize>(
         &self,
-        inputs: &[PublishInput],
+        inputs: &[PublishInput<E>],
         deadline: std::time::Instant,
     ) -> PublishReport {
         let deadline = Instant::from_std(deadline);
@@ -335,8 +335,8 @@ struct LaneResult {
     latencies: Vec<std::time::Duration>,
 }
 
-fn outcome(
-    input: &PublishInput,
+fn outcome<E>(
+    input: &PublishInput<E>,
     results: Vec<Option<Result<(), String>>>,
     refused: Option<String>,
 ) -> InputOutcome {

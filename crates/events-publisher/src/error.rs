@@ -61,6 +61,16 @@ pub enum PublishError {
         /// The limit in bytes ([`MAX_EVENT_BYTES`](crate::MAX_EVENT_BYTES)).
         limit: usize,
     },
+    /// An event cannot be serialized to JSON; nothing of the input was sent.
+    #[error("event {index} for channel {channel:?} cannot be serialized: {reason}")]
+    InvalidEvent {
+        /// The channel of the input.
+        channel: String,
+        /// Index of the event within its input.
+        index: usize,
+        /// The serializer's message.
+        reason: String,
+    },
     /// SigV4 signing failed (a malformed URL or header, never a credential problem).
     #[error("cannot sign the request: {0}")]
     Signing(String),

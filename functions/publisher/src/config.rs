@@ -12,6 +12,7 @@
 //! | `EVENTS_DEV_CA_PEM` | — | Development only: the PEM text of the CA that must vouch for `EVENTS_ENDPOINT`, trusted instead of the system's roots. Refused unless `EVENTS_ENDPOINT` is `https://` on `localhost`, a loopback address or `host.docker.internal` (how `sam local invoke` reaches local-events). |
 //! | `METRICS_ENABLED` | false | Write CloudWatch EMF metrics lines (see `metrics.rs`). |
 //! | `METRICS_NAMESPACE` | `AppSyncJwtAuth` | Their namespace. |
+//! | `PUBLISH_DYNAMODB_CHANNEL`, `PUBLISH_KINESIS_CHANNEL` | — | Channel patterns of the stream triggers (see `streams_config.rs`). |
 //!
 //! Empty values count as unset (templates often pass `""` for optional parameters).
 //! Anything else that is wrong stops the cold start with a message naming the variable:
@@ -58,6 +59,8 @@ pub struct Config {
     pub settings: PublisherSettings,
     /// The metrics namespace and `FunctionName` dimension; `None` when metrics are off.
     pub metrics: Option<(cloudwatch_emf::Namespace, String)>,
+    /// The stream triggers' channel mappings.
+    pub streams: crate::streams_config::StreamsConfig,
 }
 
 impl Config {
@@ -117,6 +120,7 @@ impl Config {
             aws_region: var("AWS_REGION"),
             settings,
             metrics: metrics(&var)?,
+            streams: crate::streams_config::StreamsConfig::from_lookup(&var)?,
         })
     }
 

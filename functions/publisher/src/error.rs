@@ -22,9 +22,9 @@ pub enum FunctionError {
     /// The publisher could not be built (e.g. the HTTP client).
     #[error("cannot initialise the publisher: {0}")]
     Init(String),
-    /// The payload is none of the supported shapes (direct, SQS, EventBridge).
+    /// The payload is none of the supported shapes (direct, SQS, EventBridge, streams).
     #[error(
-        "unrecognized input: {0}; expected {{\"channel\",\"events\"}}, an array of those, an SQS event or an EventBridge event"
+        "unrecognized input: {0}; expected {{\"channel\",\"events\"}}, an array of those, or an SQS, EventBridge, DynamoDB Streams or Kinesis event"
     )]
     UnrecognizedInput(String),
     /// The payload has a supported shape but is malformed; nothing was sent.

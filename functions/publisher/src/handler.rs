@@ -5,6 +5,7 @@
 //! | Direct | an object with `channel`/`events`, or an array of them | `{"published": n, "failed": [{"channel","index","reason"}]}` |
 //! | SQS | `Records[*].eventSource == "aws:sqs"`; each body is a direct object | `{"batchItemFailures": [{"itemIdentifier": messageId}]}` for every message not fully published, malformed ones included |
 //! | EventBridge | `detail-type` and `detail`; `detail` is a direct object | the direct answer on success; an error otherwise, so EventBridge retries and then uses its DLQ |
+//! | DynamoDB Streams, Kinesis | `Records[0].eventSource` is `aws:dynamodb` / `aws:kinesis` | `{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}` naming the first record not published, or empty (see [`crate::streams`]) |
 //!
 //! Shapes are recognized in [`crate::input`]. A malformed direct or EventBridge input (not
 //! the documented shape, or no events) is an error and nothing is sent. The publishing deadline is the invocation's deadline minus
@@ -21,6 +22,8 @@ use serde_json::Value;
 use crate::error::FunctionError;
 use crate::input::{Invocation, SqsItem, count, parse};
 use crate::metrics::Metrics;
+use crate::streams::StreamAnswer;
+use crate::streams_config::StreamsConfig;
 
 /// Time kept back from the invocation deadline to post the answer.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
@@ -42,12 +45,15 @@ pub enum Answer {
     Direct(DirectAnswer),
     /// SQS invocations.
     Sqs(SqsBatchResponse),
+    /// DynamoDB Streams and Kinesis invocations.
+    Stream(StreamAnswer),
 }
 
 /// Handles one invocation.
 pub async fn handle(
     publisher: &Publisher,
     metrics: Option<&Metrics>,
+    streams: &StreamsConfig,
     event: LambdaEvent<Value>,
 ) -> Result<Answer, FunctionError> {
     let record = |report: &PublishReport| {
@@ -106,6 +112,12 @@ pub async fn handle(
                 .await;
             record(&report);
             eventbridge_answer(report)
+        }
+        Invocation::Stream(batch) => {
+            let (answer, report) =
+                crate::streams::handle(publisher, streams, batch, deadline).await?;
+            record(&report);
+            Ok(Answer::Stream(answer))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Recognizing what invoked the function, and parsing it.
 //!
 //! Shapes, checked in this order: a JSON array (direct, several inputs); an object with
+//! `Records` from DynamoDB Streams or Kinesis ([`crate::streams`]); an object with
 //! `Records` (SQS — every record must have `eventSource: "aws:sqs"`); an object with
 //! `detail-type` and `detail` (EventBridge); an object with `channel` or `events` (direct,
 //! one input). An input is `{"channel": "...", "events": [...]}` with at least one event.
@@ -21,6 +22,8 @@ pub enum Invocation {
     Direct(Vec<PublishInput>),
     /// SQS: per message, its id and its input (or why its body is malformed).
     Sqs(Vec<SqsItem>),
+    /// DynamoDB Streams or Kinesis: the records of one shard, in order.
+    Stream(crate::streams::StreamBatch),
     /// EventBridge: the event id and the input in `detail`.
     EventBridge {
         /// The EventBridge event id, for logs.
@@ -51,6 +54,9 @@ pub fn parse(payload: Value) -> Result<Invocation, FunctionError> {
             })
             .collect::<Result<_, _>>()
             .map(Invocation::Direct),
+        Value::Object(ref object) if crate::streams::is_stream(object) => {
+            crate::streams::parse(payload).map(Invocation::Stream)
+        }
         Value::Object(ref object) if object.contains_key("Records") => parse_sqs(payload),
         Value::Object(ref object)
             if object.contains_key("detail-type") && object.contains_key("detail") =>

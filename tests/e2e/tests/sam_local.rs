@@ -251,6 +251,9 @@ fn sam_local_invoke(
 /// `{channel: [event, …]}` that a publisher sample asks to publish: a direct input, an
 /// array of them, an SQS batch (each body is one) or an EventBridge event (its `detail`).
 fn publish_inputs(sample: &Value) -> Vec<(String, Vec<Value>)> {
+    if let Some(events) = stream_events(sample) {
+        return events;
+    }
     if let Some(records) = sample.get("Records").and_then(Value::as_array) {
         return records
             .iter()
@@ -269,6 +272,41 @@ fn publish_inputs(sample: &Value) -> Vec<(String, Vec<Value>)> {
     let channel = sample["channel"].as_str().expect("a channel").to_owned();
     let events = sample["events"].as_array().expect("events").clone();
     vec![(channel, events)]
+}
+
+/// A DynamoDB Streams or Kinesis sample: each record mapped with the channel patterns of
+/// `dev/sam-local-env.json`, as the publisher maps it.
+fn stream_events(sample: &Value) -> Option<Vec<(String, Vec<Value>)>> {
+    let records = sample.get("Records")?.as_array()?;
+    let source = records.first()?.get("eventSource")?.as_str()?;
+    let env = read_json(&workspace_root().join("dev/sam-local-env.json"));
+    let pattern = |name: &str| {
+        env["PublisherFunction"][name]
+            .as_str()
+            .expect(name)
+            .to_owned()
+    };
+    let map = |record: &Value| match source {
+        "aws:dynamodb" => stream_events::DynamoDbMapping::new(&pattern("PUBLISH_DYNAMODB_CHANNEL"))
+            .expect("pattern")
+            .map(&serde_json::from_value(record.clone()).expect("a DynamoDB record")),
+        _ => stream_events::KinesisMapping::new(&pattern("PUBLISH_KINESIS_CHANNEL"))
+            .expect("pattern")
+            .map(&serde_json::from_value(record.clone()).expect("a Kinesis record")),
+    };
+    if source != "aws:dynamodb" && source != "aws:kinesis" {
+        return None;
+    }
+    Some(
+        records
+            .iter()
+            .map(|record| {
+                let mapped = map(record).expect("the sample maps");
+                let event = serde_json::from_str(mapped.event.get()).expect("JSON");
+                (mapped.channel, vec![event])
+            })
+            .collect(),
+    )
 }
 
 /// What local-events accepted, per channel in order, read from `GET /_local/events` as the

@@ -229,7 +229,7 @@ fn graphql_request(token: &str) -> Json {
 /// SAM local passes only variables the template declares; the conditional ones absent here
 /// arrive as empty strings, which the functions treat as unset. The publisher reaches
 /// local-events as a container does: TLS (its certificate names host.docker.internal) on
-/// the port of `LOCAL_EVENTS_LISTEN`.
+/// the port of `LOCAL_EVENTS_LISTEN`, with the stream triggers' channel patterns.
 fn sam_local_env(env: &DevEnv) -> Result<Json, String> {
     let mut authorizer = object([]);
     for key in SAM_LOCAL_AUTHORIZER {
@@ -241,10 +241,20 @@ fn sam_local_env(env: &DevEnv) -> Result<Json, String> {
         ("AuthorizerFunction", authorizer),
         (
             "PublisherFunction",
-            object([(
-                "EVENTS_ENDPOINT",
-                format!("https://host.docker.internal:{port}").into(),
-            )]),
+            object([
+                (
+                    "EVENTS_ENDPOINT",
+                    format!("https://host.docker.internal:{port}").into(),
+                ),
+                (
+                    "PUBLISH_DYNAMODB_CHANNEL",
+                    env.require("PUBLISH_DYNAMODB_CHANNEL")?.into(),
+                ),
+                (
+                    "PUBLISH_KINESIS_CHANNEL",
+                    env.require("PUBLISH_KINESIS_CHANNEL")?.into(),
+                ),
+            ]),
         ),
     ]))
 }
