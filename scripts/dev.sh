@@ -43,8 +43,8 @@ if [ -n "${DEV_TLS:-}" ]; then
   Browsers: trust ${DEV_CA#"$ROOT"/} once as a certificate authority (docs/local-endpoint.md)."
   CURL="curl -s --cacert ${DEV_CA#"$ROOT"/}"
 else
-  TRUST="Amplify always opens wss://: in Node, install the loopback ws:// shim from the README
-  (\"Client recipes\"); for a browser, restart with DEV_TLS=1."
+  TRUST="Amplify always opens wss://: in Node, install the loopback ws:// shim in
+  docs/clients.md (\"Against the local endpoint\"); for a browser, restart with DEV_TLS=1."
   CURL="curl -s"
 fi
 PATH_HINT=""

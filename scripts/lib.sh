@@ -187,7 +187,7 @@ CA_BUNDLE="$RUN_DIR/ca-bundle.pem"
 
 # write_ca_bundle: CA_BUNDLE = the system's CA bundle (if one is found) + the development
 # CA. rustls reads SSL_CERT_FILE on Linux; on macOS it asks the keychain instead, where
-# the development CA must be trusted (README, "The local endpoint").
+# the development CA must be trusted (docs/local-endpoint.md, "Trusting the development CA").
 write_ca_bundle() {
   local system
   for system in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem; do
