@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use testkit::binaries::workspace_root;
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::{Authorizer, AuthorizerConfig};
+use jwt_authz::{
+    Authorizer, AuthorizerConfig, Dependencies, FetchLimits, HttpFetcher, NoSecretStore,
+};
 use serde_json::Value;
+use testkit::binaries::workspace_root;
 
 const SCHEMA: &str = "docs/authorizer-config.schema.json";
 
