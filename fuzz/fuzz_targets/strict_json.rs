@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 
 /// `bytes` as the claims of a token (header `{"alg":"HS256"}`), parsed strictly.
 fn parse_json_strict(bytes: &[u8]) -> Option<Map<String, Value>> {
-    let token = format!("eyJhbGciOiJIUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!(
+        "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(bytes)
+    );
     UnverifiedToken::parse(&token).ok()?.claims().ok()
 }
 
