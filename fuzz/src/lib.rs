@@ -11,9 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use jwt_authz::fetch::Fetcher;
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::{Authorizer, AuthorizerConfig};
+use jwt_authz::{Authorizer, AuthorizerConfig, Dependencies, Fetcher, NoSecretStore};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -34,8 +32,9 @@ const P256_PKCS8: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg0crFMM
 const P256_X: &str = "WWfqhmelyG6KI4RSxnPkcqwsmzJPcykBFsgvOmwHDSw";
 const P256_Y: &str = "R71kGk2v59Uz3qGYQvYUN-yMnY5jgaGDUcGVtQmq02s";
 
+/// A fetcher answering every URL with one fixed document.
 #[derive(Debug)]
-struct FixedJwks(Vec<u8>);
+pub struct FixedJwks(pub Vec<u8>);
 
 impl Fetcher for FixedJwks {
     fn get<'a>(&'a self, _url: &'a Url) -> BoxFuture<'a, Result<Vec<u8>, jwt_authz::Error>> {

@@ -83,7 +83,7 @@ pub struct Decision<'a> {
     /// The issuer that verified (or was selected for) the token, when known.
     pub issuer: Option<&'a str>,
     /// Whether the token was answered from the recent-token cache (re-checked without
-    /// parsing or the signature, see [`crate::recent`]).
+    /// parsing or the signature, see [`Verified::recent`](crate::Verified::recent)).
     pub recent: bool,
     /// Time spent deciding.
     pub elapsed: Duration,

@@ -11,7 +11,7 @@ use crate::Denial;
 
 /// The claim checks of one issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimChecks {
+pub(crate) struct ClaimChecks {
     /// Accepted audiences (any-of). `None` means `aud` is not checked (only its type),
     /// which must be explicit in configuration or implied by the profile.
     pub audiences: Option<Vec<String>>,
@@ -21,14 +21,14 @@ pub struct ClaimChecks {
 
 /// What the checks established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifetime {
+pub(crate) struct Lifetime {
     /// `exp`, seconds since the epoch.
     pub expires_at: u64,
 }
 
 impl ClaimChecks {
     /// Checks `claims` at time `now` (seconds since the epoch).
-    pub fn check(&self, claims: &Map<String, Value>, now: u64) -> Result<Lifetime, Denial> {
+    pub(crate) fn check(&self, claims: &Map<String, Value>, now: u64) -> Result<Lifetime, Denial> {
         let exp = numeric_date(claims.get("exp"))?.ok_or(Denial::ExpirationMissing)?;
         if now >= exp.saturating_add(self.leeway) {
             return Err(Denial::Expired);
@@ -109,7 +109,7 @@ fn numeric_date(value: Option<&Value>) -> Result<Option<u64>, Denial> {
 ///
 /// A literal key containing dots (`cognito:groups` has none, but `https://x/roles` may)
 /// is tried first, so namespaced claims stay reachable.
-pub fn claim_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+pub(crate) fn claim_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     if let Some(v) = claims.get(path) {
         return Some(v);
     }

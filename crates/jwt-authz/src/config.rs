@@ -22,11 +22,11 @@ use serde::Deserialize;
 use crate::rules::{ChannelRuleConfig, GraphqlRuleConfig};
 
 /// Default `ttlOverride` ceiling for allows, in seconds.
-pub const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
+pub(crate) const DEFAULT_CACHE_TTL_SECONDS: u64 = 300;
 /// AppSync's maximum authorizer cache TTL, in seconds.
-pub const MAX_CACHE_TTL_SECONDS: u64 = 3600;
+pub(crate) const MAX_CACHE_TTL_SECONDS: u64 = 3600;
 /// Default clock-skew leeway, in seconds.
-pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
+pub(crate) const DEFAULT_LEEWAY_SECONDS: u64 = 30;
 
 /// The whole authorizer configuration.
 #[derive(Debug, Clone, Default, Deserialize)]

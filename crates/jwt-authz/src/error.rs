@@ -10,8 +10,11 @@ use crate::rules::RuleError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A configuration value is invalid; `field` names the setting (an environment variable
-    /// or a JSON path such as `issuers[1].audience`).
+    /// A configuration value is invalid; `field` names the setting as a path into
+    /// [`AuthorizerConfig`](crate::AuthorizerConfig)'s JSON form, such as
+    /// `issuers[1].audience` or `cacheTtlSeconds`, and `message` quotes any other field it
+    /// mentions in backticks (`` `jwksUrl` ``), so a caller that reads settings from
+    /// elsewhere can name its own.
     #[error("{field}: {message}")]
     Config {
         /// The setting at fault.

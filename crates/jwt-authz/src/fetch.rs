@@ -175,7 +175,7 @@ fn describe(error: &reqwest::Error) -> String {
 
 /// Parses a configured URL that keys or discovery documents will be fetched from: `https`,
 /// or `http` to a loopback host for local development.
-pub fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
+pub(crate) fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
     let url = Url::parse(value)
         .map_err(|e| Error::config(field, format!("{value:?} is not a URL: {e}")))?;
     match url.scheme() {
@@ -221,7 +221,7 @@ mod tests {
     fn https_urls_are_accepted() {
         assert!(
             parse_fetch_url(
-                "JWT_JWKS_URL",
+                "issuers[0].jwksUrl",
                 "https://x.supabase.co/auth/v1/.well-known/jwks.json"
             )
             .is_ok()
@@ -236,7 +236,7 @@ mod tests {
             "http://[::1]:9/jwks",
             "http://127.8.0.1/x",
         ] {
-            assert!(parse_fetch_url("JWT_JWKS_URL", ok).is_ok(), "{ok}");
+            assert!(parse_fetch_url("issuers[0].jwksUrl", ok).is_ok(), "{ok}");
         }
         for bad in [
             "http://example.com/jwks",
@@ -245,10 +245,10 @@ mod tests {
             "ftp://x/y",
             "nope",
         ] {
-            let err = parse_fetch_url("JWT_JWKS_URL", bad)
+            let err = parse_fetch_url("issuers[0].jwksUrl", bad)
                 .expect_err(bad)
                 .to_string();
-            assert!(err.starts_with("JWT_JWKS_URL:"), "{err}");
+            assert!(err.starts_with("issuers[0].jwksUrl:"), "{err}");
         }
     }
 }

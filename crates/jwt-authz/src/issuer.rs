@@ -9,19 +9,19 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
 
 use crate::claims::ClaimChecks;
 use crate::config::{DEFAULT_LEEWAY_SECONDS, IssuerConfig, SecretRef};
 use crate::fetch::{Fetcher, parse_fetch_url};
 use crate::jwks::{JwksCache, JwksPolicy, KeySource};
-use crate::jws::parse_algorithm;
+use crate::jws::UnverifiedToken;
 use crate::keys::VerifyingKey;
 use crate::profile::{FIREBASE_ISSUER_PREFIX, FIREBASE_JWKS_URL, Profile, ProfileChecks, TokenUse};
-use crate::{Denial, Error};
+use crate::{Algorithm, Denial, Error};
 
 /// The asymmetric algorithms accepted by default.
-pub const DEFAULT_ASYMMETRIC: [Algorithm; 9] = [
+const DEFAULT_ASYMMETRIC: [Algorithm; 9] = [
     Algorithm::RS256,
     Algorithm::RS384,
     Algorithm::RS512,
@@ -77,7 +77,7 @@ enum Keys {
 }
 
 fn is_symmetric(alg: &Algorithm) -> bool {
-    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+    alg.is_symmetric()
 }
 
 /// A shared secret loaded lazily, retried with a backoff while its store is unavailable.
@@ -163,7 +163,7 @@ pub struct Dependencies {
 
 impl Issuer {
     /// Compiles `config` (the `index`-th issuer, for error messages).
-    pub fn compile(
+    pub(crate) fn compile(
         index: usize,
         config: &IssuerConfig,
         deps: &Dependencies,
@@ -261,7 +261,7 @@ impl Issuer {
     }
 
     /// Loads keys (and/or the secret) now; failures are logged, not fatal.
-    pub async fn prefetch(&self) {
+    pub(crate) async fn prefetch(&self) {
         match &self.keys {
             Keys::Jwks(cache) => self.prefetch_jwks(cache).await,
             Keys::Secret(secret) => {
@@ -305,7 +305,7 @@ impl Issuer {
     }
 
     /// JWKS fetch attempts so far (0 for a shared-secret issuer).
-    pub fn fetch_count(&self) -> u64 {
+    pub(crate) fn fetch_count(&self) -> u64 {
         match &self.keys {
             Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => cache.fetch_count(),
             Keys::Secret(_) => 0,
@@ -313,7 +313,7 @@ impl Issuer {
     }
 
     /// Failed key-set loads so far (0 for a shared-secret issuer).
-    pub fn fetch_failure_count(&self) -> u64 {
+    pub(crate) fn fetch_failure_count(&self) -> u64 {
         match &self.keys {
             Keys::Jwks(cache) | Keys::Both { jwks: cache, .. } => cache.failure_count(),
             Keys::Secret(_) => 0,
@@ -334,14 +334,34 @@ impl Issuer {
         &self.algorithms
     }
 
-    /// The claim checks (`aud`, leeway).
-    pub fn claim_checks(&self) -> &ClaimChecks {
-        &self.checks
+    /// The accepted audiences (any-of); `None` when `aud` is not checked (only its type):
+    /// `allowAnyAudience`, or a profile whose tokens carry none.
+    pub fn audiences(&self) -> Option<&[String]> {
+        self.checks.audiences.as_deref()
     }
 
-    /// The issuer profile's own checks.
-    pub fn profile_checks(&self) -> &ProfileChecks {
-        &self.profile_checks
+    /// The clock-skew leeway for `exp`, `nbf` and `iat`, in seconds.
+    pub fn leeway(&self) -> u64 {
+        self.checks.leeway
+    }
+
+    /// The registered-claim checks (`exp` required, `nbf`, `iat`, `aud`, `sub`) on
+    /// `claims` at `now` (seconds since the epoch), exactly as verification runs them.
+    pub fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<(), Denial> {
+        self.checks.check(claims, now).map(drop)
+    }
+
+    /// The profile's own checks (e.g. Supabase's `role`, Clerk's `azp`) on `claims` at
+    /// `now`, exactly as verification runs them after the registered claims.
+    pub fn check_profile(&self, claims: &Map<String, Value>, now: u64) -> Result<(), Denial> {
+        self.profile_checks.check(claims, now, self.checks.leeway)
+    }
+
+    /// The key a token names, looked up exactly as verification does (the algorithm
+    /// allow-list, the `kid` rules, a key-set refresh or the shared secret's load as the
+    /// policy allows); its signature is not checked ([`VerifyingKey::verifies`]).
+    pub async fn find_key(&self, token: &UnverifiedToken<'_>) -> Result<Arc<VerifyingKey>, Denial> {
+        self.key(token.kid(), token.alg()).await
     }
 }
 
@@ -363,7 +383,7 @@ fn resolve_algorithms(
         Some(names) => {
             let mut algs = Vec::new();
             for name in names {
-                let alg = parse_algorithm(name.trim())
+                let alg = Algorithm::from_name(name.trim())
                     .ok_or_else(|| format!("unknown algorithm {name:?}"))?;
                 if !algs.contains(&alg) {
                     algs.push(alg);
@@ -376,16 +396,19 @@ fn resolve_algorithms(
         return Err("is empty; list at least one algorithm".into());
     }
     if has_secret && !has_jwks && !algorithms.iter().all(is_symmetric) {
-        return Err("an issuer with a shared secret and no key set accepts only HS256/HS384/HS512; set jwksUrl (JWT_JWKS_URL) too to also accept asymmetric tokens".into());
+        return Err("an issuer with a shared secret and no key set accepts only HS256/HS384/HS512; set `jwksUrl` too to also accept asymmetric tokens".into());
     }
     if !has_secret && algorithms.iter().any(is_symmetric) {
-        return Err("HS* algorithms need a shared secret (JWT_SECRET_ARN / JWT_SECRET_PARAMETER / secret); a key set never carries HMAC keys".into());
+        return Err(
+            "HS* algorithms need a shared secret (`secret`); a key set never carries HMAC keys"
+                .into(),
+        );
     }
     if has_secret && has_jwks && !algorithms.iter().any(is_symmetric) {
-        return Err("an issuer with a shared secret must allow an HS* algorithm; remove the secret to accept key-set tokens only".into());
+        return Err("an issuer with a shared secret must allow an HS* algorithm; remove `secret` to accept key-set tokens only".into());
     }
     if has_secret && has_jwks && algorithms.iter().all(is_symmetric) {
-        return Err("an issuer with a key set must allow an asymmetric algorithm; remove jwksUrl to accept secret tokens only".into());
+        return Err("an issuer with a key set must allow an asymmetric algorithm; remove `jwksUrl` to accept secret tokens only".into());
     }
     Ok(algorithms)
 }
@@ -407,7 +430,7 @@ fn resolve_audience(
         .filter(|a: &Vec<String>| !a.is_empty());
     if config.allow_any_audience {
         if configured.is_some() {
-            return Err("set either an audience or allowAnyAudience, not both".into());
+            return Err("set either `audience` or `allowAnyAudience`, not both".into());
         }
         return Ok(None);
     }
@@ -420,7 +443,7 @@ fn resolve_audience(
         // Clerk session tokens carry no aud; Cognito access tokens carry client_id instead.
         (None, Profile::Clerk | Profile::Cognito) => Ok(None),
         (None, Profile::Auth0 | Profile::Oidc) => Err(format!(
-            "is required for the {} profile (your API identifier / client id); opt out explicitly with allowAnyAudience (JWT_ALLOW_ANY_AUDIENCE=true) only if tokens carry no audience",
+            "is required for the {} profile (your API identifier / client id); opt out explicitly by setting `allowAnyAudience` to true only if tokens carry no audience",
             profile.as_str()
         )),
     }

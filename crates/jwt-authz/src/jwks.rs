@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::Algorithm;
+use crate::Algorithm;
 use serde::Deserialize;
 use url::Url;
 

@@ -1,10 +1,11 @@
 //! Compact JWS parsing: the header and payload of a token whose shape
 //! [`extract`](crate::extract) already checked.
 //!
-//! The header is decoded into a closed struct: `jku`, `x5u`, `jwk` and `x5c` are parsed
-//! only to be ignored (we never fetch a URL or trust a key taken from the token), `crit`
-//! is refused (we implement no extensions, RFC 7515 §4.1.11), `kid` must be a non-empty
-//! string, and a duplicate member anywhere in the header or the payload is an error
+//! The header is read for the members we act on — `alg`, `kid`, `typ`, `cty`, `crit` — and
+//! every other member is ignored, the key-carrying ones (`jku`, `x5u`, `jwk`, `x5c`)
+//! included: we never fetch a URL or trust a key taken from the token. `crit` is refused
+//! (we implement no extensions, RFC 7515 §4.1.11), `kid` must be a non-empty string, and a
+//! duplicate member anywhere in the header or the payload is an error
 //! ([`parse_json_strict`]): RFC 7515 §4 lets a parser either refuse duplicates or keep the
 //! last one, and two parsers that disagree on which one wins is how a token means one
 //! thing to a gateway and another to us. Base64url decoding is strict: no padding, no
@@ -12,27 +13,18 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::Denial;
+use crate::extract::is_compact_jws;
+use crate::{Algorithm, Denial};
 
 /// The largest decoded header we accept, in bytes.
 const MAX_HEADER_LEN: usize = 1024;
 
-/// The JOSE header fields we act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JwsHeader {
-    /// The signature algorithm (never `none`: that is not an [`Algorithm`]).
-    pub alg: Algorithm,
-    /// The key id, when present.
-    pub kid: Option<String>,
-}
-
-// Unknown members are allowed (Clerk adds `cat`); a duplicate of any member is refused by
-// the strict parse that runs first.
+/// The header members we act on. Any other member (Clerk adds `cat`) is ignored; a
+/// duplicate of any member is refused by the strict parse that runs first.
 #[derive(Deserialize)]
 struct RawHeader {
     alg: String,
@@ -43,43 +35,64 @@ struct RawHeader {
     #[serde(default)]
     cty: Option<String>,
     #[serde(default)]
-    crit: Option<serde_json::Value>,
-    // Parsed to be ignored: never used to locate or carry a key.
-    #[serde(default)]
-    #[allow(dead_code)]
-    jku: Option<serde_json::Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    x5u: Option<serde_json::Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    jwk: Option<serde_json::Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    x5c: Option<serde_json::Value>,
-    #[serde(default, rename = "x5t")]
-    #[allow(dead_code)]
-    x5t: Option<serde_json::Value>,
-    #[serde(default, rename = "x5t#S256")]
-    #[allow(dead_code)]
-    x5t_s256: Option<serde_json::Value>,
+    crit: Option<Value>,
 }
 
-/// A parsed token: header, decoded payload bytes, and the parts the signature covers.
-#[derive(Debug)]
-pub struct ParsedJws<'a> {
-    /// The header fields we act on.
-    pub header: JwsHeader,
+/// A compact JWS split and its header checked, the signature **not** verified: what a
+/// token says about itself (`alg`, `kid`, claims), for diagnostics and tools. Nothing read
+/// from it is trustworthy until a [`Verifier`](crate::Verifier) accepts the token.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken<'a> {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<String>,
     /// `base64url(header) "." base64url(payload)`: the signed message.
-    pub signing_input: &'a str,
+    pub(crate) signing_input: &'a str,
     /// The signature segment, still base64url.
-    pub signature: &'a str,
+    pub(crate) signature: &'a str,
     /// The payload segment, still base64url.
-    pub payload: &'a str,
+    pub(crate) payload: &'a str,
 }
 
-/// Splits and parses a compact JWS (already known to be three base64url segments).
-pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
+impl<'a> UnverifiedToken<'a> {
+    /// Splits a compact JWS (e.g. what [`Verifier::extract`](crate::Verifier::extract)
+    /// returns) and checks its header exactly as verification does.
+    pub fn parse(token: &'a str) -> Result<Self, Denial> {
+        if !is_compact_jws(token) {
+            return Err(Denial::TokenMalformed);
+        }
+        parse(token)
+    }
+
+    /// The header's `alg`.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The header's `kid`, when present.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The claims, decoded and parsed as strictly as verification does (a duplicate
+    /// member anywhere is [`Denial::PayloadInvalid`]).
+    pub fn claims(&self) -> Result<Map<String, Value>, Denial> {
+        let payload = decode_segment(self.payload)?;
+        match parse_json_strict(&payload) {
+            Ok(Value::Object(claims)) => Ok(claims),
+            _ => Err(Denial::PayloadInvalid),
+        }
+    }
+
+    /// The signature, decoded; a segment that does not decode is a bad signature.
+    pub(crate) fn signature(&self) -> Result<Vec<u8>, Denial> {
+        decode_segment(self.signature).map_err(|_| Denial::BadSignature)
+    }
+}
+
+/// Splits and parses a compact JWS already known to be three base64url segments (the
+/// verifier's path: [`TokenExtractor::extract`](crate::extract::TokenExtractor::extract)
+/// checked the shape).
+pub(crate) fn parse(token: &str) -> Result<UnverifiedToken<'_>, Denial> {
     let (signing_input, signature) = token.rsplit_once('.').ok_or(Denial::TokenMalformed)?;
     let (header_b64, payload) = signing_input
         .split_once('.')
@@ -109,9 +122,10 @@ pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
         // Nested JWTs are not supported.
         return Err(Denial::HeaderInvalid);
     }
-    let alg = parse_algorithm(&raw.alg).ok_or(Denial::AlgorithmNotAllowed)?;
-    Ok(ParsedJws {
-        header: JwsHeader { alg, kid: raw.kid },
+    let alg = Algorithm::from_name(&raw.alg).ok_or(Denial::AlgorithmNotAllowed)?;
+    Ok(UnverifiedToken {
+        alg,
+        kid: raw.kid,
         signing_input,
         signature,
         payload,
@@ -119,7 +133,7 @@ pub fn parse(token: &str) -> Result<ParsedJws<'_>, Denial> {
 }
 
 /// Decodes one base64url segment strictly (no padding, canonical trailing bits).
-pub fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
+pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
     URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| Denial::TokenMalformed)
@@ -128,7 +142,7 @@ pub fn decode_segment(segment: &str) -> Result<Vec<u8>, Denial> {
 /// Parses JSON text into a [`Value`], refusing a duplicate object member at any depth,
 /// trailing data, and numbers outside the `f64` range. Nesting is bounded by serde_json's
 /// recursion limit (128 levels).
-pub fn parse_json_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+pub(crate) fn parse_json_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = deserializer.deserialize_any(StrictVisitor)?;
     deserializer.end()?;
@@ -207,25 +221,6 @@ fn is_jwt_type(typ: &str) -> bool {
         .any(|t| t.eq_ignore_ascii_case(typ))
 }
 
-/// Maps a JOSE `alg` name to an [`Algorithm`]; `none` and unknown names map to `None`.
-pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "HS256" => Algorithm::HS256,
-        "HS384" => Algorithm::HS384,
-        "HS512" => Algorithm::HS512,
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        "PS256" => Algorithm::PS256,
-        "PS384" => Algorithm::PS384,
-        "PS512" => Algorithm::PS512,
-        "ES256" => Algorithm::ES256,
-        "ES384" => Algorithm::ES384,
-        "EdDSA" => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,13 +237,8 @@ mod tests {
     fn header_with_alg_and_kid_parses() {
         let t = token(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#);
         let parsed = parse(&t).expect("parses");
-        assert_eq!(
-            parsed.header,
-            JwsHeader {
-                alg: Algorithm::ES256,
-                kid: Some("k1".into())
-            }
-        );
+        assert_eq!(parsed.alg(), Algorithm::ES256);
+        assert_eq!(parsed.kid(), Some("k1"));
         assert_eq!(parsed.signature, "c2ln");
     }
 
@@ -277,7 +267,7 @@ mod tests {
         let t = token(
             r#"{"alg":"RS256","kid":"k","jku":"https://evil/jwks","x5u":"https://evil/c","jwk":{"kty":"oct","k":"AA"},"x5c":["MII"]}"#,
         );
-        assert_eq!(parse(&t).expect("parses").header.kid.as_deref(), Some("k"));
+        assert_eq!(parse(&t).expect("parses").kid(), Some("k"));
     }
 
     #[test]
@@ -340,7 +330,7 @@ mod tests {
         }
         // `null` is the same as absent.
         let t = token(r#"{"alg":"ES256","kid":null}"#);
-        assert_eq!(parse(&t).expect("parses").header.kid, None);
+        assert_eq!(parse(&t).expect("parses").kid(), None);
     }
 
     #[test]

@@ -11,18 +11,19 @@
 //! Keys are parsed **once**, when the key set is loaded: each bound algorithm gets an
 //! aws-lc-rs verifier (a parsed public key, or a prepared HMAC key), so verifying a token
 //! is one signature check with no key decoding or allocation for the key (BENCHMARKS.md:
-//! `jsonwebtoken::crypto::verify` rebuilt the key on every call). aws-lc-rs is the same
-//! backend jsonwebtoken is built with; the parameters are the ones it uses (RSA moduli of
-//! 2048–8192 bits, fixed-size ECDSA signatures).
+//! `jsonwebtoken::crypto::verify`, which rebuilds the key on every call, is measured next
+//! to it). The parameters are the usual JOSE ones (RSA moduli of 2048–8192 bits,
+//! fixed-size ECDSA signatures); `tests/jsonwebtoken_oracle.rs` checks that jsonwebtoken,
+//! as an independent implementation, accepts and refuses the same signatures.
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use crate::jws::parse_algorithm;
+use crate::Algorithm;
+use crate::jws::UnverifiedToken;
 
 /// A prepared signature check for one algorithm.
 #[derive(Clone)]
@@ -54,7 +55,7 @@ impl std::fmt::Debug for VerifyingKey {
 
 impl VerifyingKey {
     /// An HMAC key from a shared secret, bound to `algorithms` (non-HS* entries are ignored).
-    pub fn shared_secret(secret: &[u8], algorithms: Vec<Algorithm>) -> Self {
+    pub(crate) fn shared_secret(secret: &[u8], algorithms: Vec<Algorithm>) -> Self {
         let checks = algorithms
             .iter()
             .filter_map(|alg| {
@@ -74,9 +75,17 @@ impl VerifyingKey {
         }
     }
 
+    /// Whether the token's signature verifies with this key, under the token's `alg`
+    /// (`false` when the key is not bound to that algorithm).
+    pub fn verifies(&self, token: &UnverifiedToken<'_>) -> bool {
+        token.signature().is_ok_and(|signature| {
+            self.verify(token.alg, token.signing_input.as_bytes(), &signature)
+        })
+    }
+
     /// Verifies `signature` (raw bytes, as decoded from the token) over `message` with the
     /// check bound to `alg`. `false` when the key is not bound to `alg`.
-    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match self.checks.iter().find(|(a, _)| *a == alg) {
             Some((_, Check::Public(key))) => key.verify_sig(message, signature).is_ok(),
             Some((_, Check::Hmac(key))) => hmac::verify(key.as_ref(), message, signature).is_ok(),
@@ -85,14 +94,14 @@ impl VerifyingKey {
     }
 
     /// Whether this key may verify a token signed with `alg`.
-    pub fn allows(&self, alg: Algorithm) -> bool {
+    pub(crate) fn allows(&self, alg: Algorithm) -> bool {
         self.algorithms.contains(&alg)
     }
 }
 
 /// A JSON Web Key as published in a key set (only the members we read).
 #[derive(Debug, Deserialize)]
-pub struct Jwk {
+pub(crate) struct Jwk {
     kty: String,
     #[serde(default)]
     kid: Option<String>,
@@ -171,7 +180,7 @@ const RSA_ALGS: [Algorithm; 6] = [
 
 impl Jwk {
     /// Converts to a [`VerifyingKey`], or says why the key is skipped.
-    pub fn to_verifying_key(&self) -> Result<VerifyingKey, SkipReason> {
+    pub(crate) fn to_verifying_key(&self) -> Result<VerifyingKey, SkipReason> {
         if self.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(SkipReason::UseNotSig);
         }
@@ -224,7 +233,7 @@ impl Jwk {
         let algorithms = match &self.alg {
             None => type_algs,
             Some(name) => {
-                let alg = parse_algorithm(name).ok_or(SkipReason::AlgorithmMismatch)?;
+                let alg = Algorithm::from_name(name).ok_or(SkipReason::AlgorithmMismatch)?;
                 if !type_algs.contains(&alg) {
                     return Err(SkipReason::AlgorithmMismatch);
                 }
@@ -243,7 +252,7 @@ impl Jwk {
     }
 
     /// The key id, for logs.
-    pub fn kid(&self) -> Option<&str> {
+    pub(crate) fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
     }
 }

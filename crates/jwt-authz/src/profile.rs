@@ -18,10 +18,10 @@ use crate::Denial;
 use crate::claims::claim_at;
 
 /// Google's JWK-form key set for Firebase ID tokens.
-pub const FIREBASE_JWKS_URL: &str =
+pub(crate) const FIREBASE_JWKS_URL: &str =
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com";
 /// The issuer prefix of Firebase ID tokens.
-pub const FIREBASE_ISSUER_PREFIX: &str = "https://securetoken.google.com/";
+pub(crate) const FIREBASE_ISSUER_PREFIX: &str = "https://securetoken.google.com/";
 
 /// An identity provider profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,7 +95,7 @@ impl Profile {
 
 /// Cognito `token_use` accepted by an issuer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenUse {
+pub(crate) enum TokenUse {
     /// Access tokens (`client_id` claim, no `aud`).
     Access,
     /// ID tokens (`aud` = client id).
@@ -104,7 +104,7 @@ pub enum TokenUse {
 
 /// The profile-specific checks of one issuer, resolved from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProfileChecks {
+pub(crate) enum ProfileChecks {
     /// Supabase: `role` must be `authenticated`.
     Supabase {
         /// Accept `is_anonymous: true` users. Default true (Supabase gives them
@@ -136,7 +136,12 @@ pub enum ProfileChecks {
 
 impl ProfileChecks {
     /// Applies the checks to verified claims at `now` (seconds) with `leeway`.
-    pub fn check(&self, claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), Denial> {
+    pub(crate) fn check(
+        &self,
+        claims: &Map<String, Value>,
+        now: u64,
+        leeway: u64,
+    ) -> Result<(), Denial> {
         let str_claim = |name: &str| claim_at(claims, name).and_then(Value::as_str);
         match self {
             Self::Supabase {

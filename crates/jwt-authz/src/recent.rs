@@ -23,15 +23,15 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
-use jsonwebtoken::Algorithm;
+use crate::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::keys::VerifyingKey;
 
 /// Default number of entries.
-pub const DEFAULT_CAPACITY: usize = 512;
+pub(crate) const DEFAULT_CAPACITY: usize = 512;
 /// The largest number of entries accepted in configuration.
-pub const MAX_CAPACITY: usize = 16_384;
+pub(crate) const MAX_CAPACITY: usize = 16_384;
 
 /// What verifying a token established, kept to verify it again cheaply.
 #[derive(Debug)]
@@ -91,7 +91,7 @@ pub(crate) struct RecentTokens {
 
 impl RecentTokens {
     /// A cache of at most `capacity` tokens; 0 turns it off.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             capacity,
             entries: Mutex::new(HashMap::with_hasher(TailHash::default())),
@@ -103,7 +103,7 @@ impl RecentTokens {
     }
 
     /// The entry for exactly this token, if any.
-    pub fn get(&self, token: &str) -> Option<Arc<Recent>> {
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<Recent>> {
         if self.capacity == 0 {
             return None;
         }
@@ -111,7 +111,7 @@ impl RecentTokens {
     }
 
     /// Records a verified token, making room if needed.
-    pub fn insert(&self, token: &str, recent: Recent) {
+    pub(crate) fn insert(&self, token: &str, recent: Recent) {
         if self.capacity == 0 {
             return;
         }
@@ -126,14 +126,14 @@ impl RecentTokens {
     }
 
     /// Forgets a token (its key changed, or it no longer passes the checks).
-    pub fn remove(&self, token: &str) {
+    pub(crate) fn remove(&self, token: &str) {
         if self.capacity > 0 {
             self.lock().remove(token);
         }
     }
 
     /// Entries held now.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().len()
     }
 }

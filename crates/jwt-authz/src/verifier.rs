@@ -2,7 +2,7 @@
 //! registered claims → issuer profile.
 //!
 //! The payload is parsed strictly (a duplicate member anywhere is a deny, see
-//! [`jws::parse_json_strict`]) before anything is read from it.
+//! `jws::parse_json_strict`) before anything is read from it.
 //!
 //! The token's **unverified** `iss` only selects which issuer's configuration verifies it;
 //! nothing else from an unverified token influences how it is verified (the algorithm
@@ -22,7 +22,7 @@ use crate::claims::{Lifetime, claim_at};
 use crate::extract::TokenExtractor;
 use crate::issuer::{Dependencies, Issuer};
 use crate::jws;
-use crate::recent::{Recent, RecentTokens};
+use crate::recent::{self, Recent, RecentTokens};
 use crate::{AuthorizerConfig, Denial, Error};
 
 /// A token that passed every check.
@@ -90,7 +90,7 @@ impl Verifier {
         if config.issuers.is_empty() {
             return Err(Error::config(
                 "issuers",
-                "no issuer configured: set JWT_ISSUER or AUTHORIZER_CONFIG",
+                "no issuer configured: list at least one",
             ));
         }
         let mut issuers: Vec<Arc<Issuer>> = Vec::with_capacity(config.issuers.len());
@@ -108,13 +108,13 @@ impl Verifier {
             TokenExtractor::new(config.token_prefixes.clone(), config.token_suffixes.clone());
         let capacity = config
             .verified_token_cache
-            .unwrap_or(crate::recent::DEFAULT_CAPACITY);
-        if capacity > crate::recent::MAX_CAPACITY {
+            .unwrap_or(recent::DEFAULT_CAPACITY);
+        if capacity > recent::MAX_CAPACITY {
             return Err(Error::config(
                 "verifiedTokenCache",
                 format!(
                     "{capacity} is above the maximum of {} entries",
-                    crate::recent::MAX_CAPACITY
+                    recent::MAX_CAPACITY
                 ),
             ));
         }
@@ -148,9 +148,11 @@ impl Verifier {
         &self.issuers
     }
 
-    /// The token extractor.
-    pub fn extractor(&self) -> &TokenExtractor {
-        &self.extractor
+    /// The compact JWS inside a raw `authorizationToken`, once the configured prefixes and
+    /// suffixes (and a `Bearer ` scheme) are removed, or why there is none: the first step
+    /// of [`verify`](Self::verify).
+    pub fn extract<'a>(&self, raw: &'a str) -> Result<&'a str, Denial> {
+        self.extractor.extract(raw)
     }
 
     /// Loads every issuer's keys now (init); failures are logged, never fatal.
@@ -200,13 +202,9 @@ impl Verifier {
     /// The whole pipeline on an extracted compact JWS.
     async fn verify_fresh(&self, token: &str, now: u64) -> Result<(Verified<'_>, Recent), Denial> {
         let parsed = jws::parse(token)?;
-        let payload = jws::decode_segment(parsed.payload)?;
         // Strict: a duplicate claim (`"role":"authenticated","role":"service_role"`) is a
         // deny, never "last one wins".
-        let claims = match jws::parse_json_strict(&payload) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(Denial::PayloadInvalid),
-        };
+        let claims = parsed.claims()?;
         let iss = match claims.get("iss") {
             Some(Value::String(iss)) => iss.as_str(),
             None | Some(Value::Null) => return Err(Denial::UnknownIssuer),
@@ -218,24 +216,18 @@ impl Verifier {
             .enumerate()
             .find(|(_, i)| i.iss == iss)
             .ok_or(Denial::UnknownIssuer)?;
-        let key = issuer
-            .key(parsed.header.kid.as_deref(), parsed.header.alg)
-            .await?;
+        let key = issuer.key(parsed.kid(), parsed.alg()).await?;
         // A signature that does not even decode is a bad signature, like one that fails.
-        let signature = jws::decode_segment(parsed.signature).map_err(|_| Denial::BadSignature)?;
-        if !key.verify(
-            parsed.header.alg,
-            parsed.signing_input.as_bytes(),
-            &signature,
-        ) {
+        let signature = parsed.signature()?;
+        if !key.verify(parsed.alg, parsed.signing_input.as_bytes(), &signature) {
             return Err(Denial::BadSignature);
         }
         let lifetime = claims_hold(issuer, &claims, now)?;
         let claims = Arc::new(claims);
         let recent = Recent {
             issuer: index,
-            kid: parsed.header.kid,
-            alg: parsed.header.alg,
+            kid: parsed.kid,
+            alg: parsed.alg,
             key,
             claims: claims.clone(),
         };

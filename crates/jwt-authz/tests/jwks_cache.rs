@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{JwksServer, Mode, jwk};
-use jsonwebtoken::Algorithm;
-use jwt_authz::Denial;
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::jwks::{JwksCache, JwksPolicy, KeySet, KeySource};
+use jwt_authz::{
+    Algorithm, Denial, FetchLimits, HttpFetcher, JwksCache, JwksPolicy, KeySet, KeySource,
+};
 
 fn policy(max_age_ms: u64, stale_ms: u64, cooldown_ms: u64, backoff_ms: u64) -> JwksPolicy {
     JwksPolicy {

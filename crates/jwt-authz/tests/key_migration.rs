@@ -12,9 +12,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{FixedJwks, HS_SECRET, KID, NOW, claims, es256_token, hs256_token, jwk};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::jwks::JwksPolicy;
-use jwt_authz::{AuthorizerConfig, Denial, IssuerConfig, SecretRef, Verifier};
+use jwt_authz::{
+    AuthorizerConfig, Denial, Dependencies, IssuerConfig, JwksPolicy, NoSecretStore, SecretRef,
+    Verifier,
+};
 use serde_json::{Value, json};
 
 const ISS: &str = "https://migrating.supabase.test/auth/v1";

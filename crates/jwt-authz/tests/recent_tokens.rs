@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{ES_ISS, HS_ISS, JwksServer, KID, NOW, claims, es256_token, hs256_token, jwk};
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::jwks::JwksPolicy;
-use jwt_authz::{AuthorizerConfig, Denial, IssuerConfig, SecretRef, Verifier};
+use jwt_authz::{
+    AuthorizerConfig, Denial, Dependencies, FetchLimits, HttpFetcher, IssuerConfig, JwksPolicy,
+    NoSecretStore, SecretRef, Verifier,
+};
 
 /// The configuration: an ES256 issuer reading `server` and an HS256 issuer using the test
 /// secret; `capacity` recent tokens.
@@ -213,7 +213,7 @@ async fn capacity_bounds_the_cache_and_zero_turns_it_off() {
 #[tokio::test]
 async fn a_capacity_above_the_maximum_is_a_configuration_error() {
     let server = JwksServer::start(vec![jwk(KID)]).await;
-    let too_big = config(&server, Some(jwt_authz::recent::MAX_CAPACITY + 1));
+    let too_big = config(&server, Some(16_384 + 1));
     let err = Verifier::new(&too_big, &deps(60_000))
         .expect_err("too big")
         .to_string();

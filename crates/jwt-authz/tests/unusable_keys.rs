@@ -8,11 +8,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{ES_ISS, JwksServer, KID, NOW, claims, es256_token, jwk};
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::jwks::JwksPolicy;
-use jwt_authz::keys::SkipReason;
-use jwt_authz::{AuthorizerConfig, Denial, IssuerConfig, Verifier};
+use jwt_authz::{
+    AuthorizerConfig, Denial, Dependencies, FetchLimits, HttpFetcher, IssuerConfig, JwksPolicy,
+    NoSecretStore, SkipReason, Verifier,
+};
 use serde_json::{Value, json};
 
 /// Log lines captured from the library's `tracing` events.

@@ -20,9 +20,8 @@
 
 use std::time::Duration;
 
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::jwks::JwksPolicy;
-use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef};
+use jwt_authz::{AuthorizerConfig, FetchLimits, HttpFetcher, JwksPolicy, SecretRef};
+use serde_json::{Map, Value};
 
 /// A configuration error; stops the cold start.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +51,8 @@ pub struct Loaded {
     pub config: AuthorizerConfig,
     /// Which source it came from (for the init log).
     pub source: &'static str,
+    /// The top-level fields of a document that their variables filled in.
+    filled: Vec<&'static str>,
     /// The AWS client, when a secret lives in Secrets Manager or SSM.
     pub aws: Option<aws_call::Client>,
     /// Key-set refresh policy (`JWKS_*` variables; the same for every issuer).
@@ -69,49 +70,164 @@ const DOCUMENT_SOURCES: [&str; 3] = [
     "AUTHORIZER_CONFIG_PARAMETER",
 ];
 
-/// Flat variables, and the JSON field of the first issuer each one sets.
-const FLAT: [(&str, &str); 17] = [
-    ("JWT_ISSUER", "issuer"),
-    ("JWT_PROFILE", "profile"),
-    ("JWT_AUDIENCE", "audience"),
-    ("JWT_ALLOW_ANY_AUDIENCE", "allowAnyAudience"),
-    ("JWT_JWKS_URL", "jwksUrl"),
-    ("JWT_ALGORITHMS", "algorithms"),
-    ("JWT_LEEWAY_SECONDS", "leewaySeconds"),
-    ("JWT_SECRET", "secret"),
-    ("JWT_SECRET_ARN", "secret"),
-    ("JWT_SECRET_PARAMETER", "secret"),
-    ("JWT_CONTEXT_CLAIMS", "contextClaims"),
-    ("JWT_ALLOW_ANONYMOUS", "allowAnonymous"),
-    ("JWT_REQUIRED_AAL", "requiredAal"),
-    ("JWT_AUTHORIZED_PARTIES", "authorizedParties"),
-    ("JWT_REQUIRE_SESSION", "requireSession"),
-    ("JWT_TOKEN_USE", "tokenUse"),
-    ("JWT_CLIENT_IDS", "clientIds"),
-];
+/// Where a variable's value goes in the configuration document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// A field of the one issuer the flat variables describe (`issuers[0].<name>`); these
+    /// variables are refused next to a document.
+    Issuer(&'static str),
+    /// A top-level field, filled from the variable when the document leaves it unset.
+    Document(&'static str),
+}
+
+/// How a variable's text becomes the field's JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The text as it is.
+    Text,
+    /// Comma-separated items, trimmed, empty ones dropped.
+    List,
+    /// `true`/`1`/`yes` or `false`/`0`/`no`.
+    Bool,
+    /// A non-negative whole number.
+    Number,
+    /// A [`SecretRef`] of this variant (its JSON name).
+    Secret(&'static str),
+}
+
+/// A variable and the configuration field it sets.
+#[derive(Debug)]
+struct Variable {
+    name: &'static str,
+    field: Field,
+    kind: Kind,
+}
+
+const fn var(name: &'static str, field: Field, kind: Kind) -> Variable {
+    Variable { name, field, kind }
+}
+
+/// Every variable that sets a configuration field: values are read through this table,
+/// and library errors about a field are named back through it. Variables sharing a field
+/// are alternatives (at most one may be set).
+const VARIABLES: [Variable; 21] = {
+    use Field::{Document, Issuer};
+    use Kind::{Bool, List, Number, Secret, Text};
+    [
+        var("JWT_ISSUER", Issuer("issuer"), Text),
+        var("JWT_PROFILE", Issuer("profile"), Text),
+        var("JWT_AUDIENCE", Issuer("audience"), List),
+        var("JWT_ALLOW_ANY_AUDIENCE", Issuer("allowAnyAudience"), Bool),
+        var("JWT_JWKS_URL", Issuer("jwksUrl"), Text),
+        var("JWT_ALGORITHMS", Issuer("algorithms"), List),
+        var("JWT_LEEWAY_SECONDS", Issuer("leewaySeconds"), Number),
+        var("JWT_SECRET", Issuer("secret"), Secret("value")),
+        var(
+            "JWT_SECRET_ARN",
+            Issuer("secret"),
+            Secret("secretsManagerArn"),
+        ),
+        var(
+            "JWT_SECRET_PARAMETER",
+            Issuer("secret"),
+            Secret("parameter"),
+        ),
+        var("JWT_CONTEXT_CLAIMS", Issuer("contextClaims"), List),
+        var("JWT_ALLOW_ANONYMOUS", Issuer("allowAnonymous"), Bool),
+        var("JWT_REQUIRED_AAL", Issuer("requiredAal"), Text),
+        var("JWT_AUTHORIZED_PARTIES", Issuer("authorizedParties"), List),
+        var("JWT_REQUIRE_SESSION", Issuer("requireSession"), Bool),
+        var("JWT_TOKEN_USE", Issuer("tokenUse"), Text),
+        var("JWT_CLIENT_IDS", Issuer("clientIds"), List),
+        var("TOKEN_PREFIXES", Document("tokenPrefixes"), List),
+        var("TOKEN_SUFFIXES", Document("tokenSuffixes"), List),
+        var(
+            "AUTH_CACHE_TTL_SECONDS",
+            Document("cacheTtlSeconds"),
+            Number,
+        ),
+        var(
+            "VERIFIED_TOKEN_CACHE",
+            Document("verifiedTokenCache"),
+            Number,
+        ),
+    ]
+};
+
+impl Field {
+    /// The field's name in the JSON document.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Issuer(name) | Self::Document(name) => name,
+        }
+    }
+
+    /// The field's path in library errors (`issuers[0].jwksUrl`, `cacheTtlSeconds`).
+    fn path(self) -> String {
+        match self {
+            Self::Issuer(name) => format!("issuers[0].{name}"),
+            Self::Document(name) => name.to_owned(),
+        }
+    }
+
+    /// The variables that set this field, as a user reads them (`A / B` for alternatives).
+    fn variables(self) -> String {
+        VARIABLES
+            .iter()
+            .filter(|v| v.field == self)
+            .map(|v| v.name)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+impl Variable {
+    /// The variable's value as the field's JSON, `None` when unset.
+    fn read(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Value>, ConfigError> {
+        let Some(text) = env(self.name) else {
+            return Ok(None);
+        };
+        let value = match self.kind {
+            Kind::Text => Value::String(text),
+            Kind::List => Value::from(list(&text)),
+            Kind::Bool => Value::Bool(boolean(self.name, &text)?),
+            Kind::Number => Value::from(number(self.name, &text)?),
+            Kind::Secret(variant) => serde_json::json!({ variant: text }),
+        };
+        Ok(Some(value))
+    }
+}
 
 impl Loaded {
-    /// Turns a library error into one that names the variable a user would change.
+    /// Turns a library error into one that names what a user would change: the variable
+    /// that set the field, else the document (and the field in it). For configuration
+    /// from variables, the fields the message quotes are named as variables too.
     pub fn name_error(&self, error: jwt_authz::Error) -> ConfigError {
         let jwt_authz::Error::Config { field, message } = error else {
             return invalid(self.source, error.to_string());
         };
-        if self.source != "environment" {
-            return invalid(format!("{} ({field})", self.source), message);
-        }
-        let variable = match field.strip_prefix("issuers[0].") {
-            Some("secret") => "JWT_SECRET / JWT_SECRET_ARN / JWT_SECRET_PARAMETER".to_owned(),
-            Some(name) => FLAT
-                .iter()
-                .find(|(_, f)| *f == name)
-                .map_or(field.clone(), |(v, _)| (*v).to_owned()),
-            None if field == "issuers" => "JWT_ISSUER".to_owned(),
-            None if field == "cacheTtlSeconds" => "AUTH_CACHE_TTL_SECONDS".to_owned(),
-            None if field == "verifiedTokenCache" => "VERIFIED_TOKEN_CACHE".to_owned(),
-            None => field.clone(),
+        let from_variables = self.source == "environment";
+        let set_by_variable =
+            |f: Field| f.path() == field && (from_variables || self.filled.contains(&f.name()));
+        let message = if from_variables {
+            quoted_fields_as_variables(&message)
+        } else {
+            message
         };
-        invalid(variable, message)
+        match VARIABLES.iter().find(|v| set_by_variable(v.field)) {
+            Some(variable) => invalid(variable.field.variables(), message),
+            None if from_variables => invalid(field, message),
+            None => invalid(format!("{} ({field})", self.source), message),
+        }
     }
+}
+
+/// `message` with each quoted field that variables set (`` `jwksUrl` ``) replaced by
+/// their names.
+fn quoted_fields_as_variables(message: &str) -> String {
+    VARIABLES.iter().fold(message.to_owned(), |text, v| {
+        text.replace(&format!("`{}`", v.field.name()), &v.field.variables())
+    })
 }
 
 /// The HTTP client for key sets and AWS calls: the compiled-in Mozilla roots, plus the PEM
@@ -156,12 +272,15 @@ pub async fn load(
         .collect();
     // Built at most once: for the SSM document and/or a secret in Secrets Manager or SSM.
     let mut aws: Option<aws_call::Client> = None;
-    let (mut config, source) = match documents.as_slice() {
+    let (mut document, source) = match documents.as_slice() {
         [] => (from_flat(env)?, "environment"),
         [source] => {
-            if let Some((var, _)) = FLAT.iter().find(|(v, _)| env(v).is_some()) {
+            if let Some(v) = VARIABLES
+                .iter()
+                .find(|v| matches!(v.field, Field::Issuer(_)) && env(v.name).is_some())
+            {
                 return Err(invalid(
-                    *var,
+                    v.name,
                     format!("set next to {source}: put it in the JSON document instead"),
                 ));
             }
@@ -180,25 +299,37 @@ pub async fn load(
                         .map_err(|e| invalid(*source, e.to_string()))?
                 }
             };
-            let config: AuthorizerConfig = serde_json::from_str(&text)
-                .map_err(|e| invalid(*source, format!("invalid JSON document: {e}")))?;
-            (config, *source)
+            // Typed first, so that an error points into the text (line and column).
+            let invalid_json =
+                |e: serde_json::Error| invalid(*source, format!("invalid JSON document: {e}"));
+            serde_json::from_str::<AuthorizerConfig>(&text).map_err(invalid_json)?;
+            let document: Map<String, Value> = serde_json::from_str(&text).map_err(invalid_json)?;
+            (document, *source)
         }
         many => return Err(invalid(many.join(", "), "set only one of these")),
     };
-    if config.token_prefixes.is_empty() {
-        config.token_prefixes = list(env, "TOKEN_PREFIXES");
+    // Top-level fields the document leaves unset (absent, null or an empty list) come from
+    // their variables.
+    let mut filled = Vec::new();
+    for variable in &VARIABLES {
+        let Field::Document(name) = variable.field else {
+            continue;
+        };
+        let unset = match document.get(name) {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(items)) => items.is_empty(),
+            Some(_) => false,
+        };
+        if !unset {
+            continue;
+        }
+        if let Some(value) = variable.read(env)? {
+            document.insert(name.to_owned(), value);
+            filled.push(name);
+        }
     }
-    if config.token_suffixes.is_empty() {
-        config.token_suffixes = list(env, "TOKEN_SUFFIXES");
-    }
-    if config.cache_ttl_seconds.is_none() {
-        config.cache_ttl_seconds = number(env, "AUTH_CACHE_TTL_SECONDS")?;
-    }
-    if config.verified_token_cache.is_none() {
-        config.verified_token_cache =
-            number(env, "VERIFIED_TOKEN_CACHE")?.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    }
+    let config: AuthorizerConfig = serde_json::from_value(Value::Object(document))
+        .map_err(|e| invalid(source, format!("invalid configuration: {e}")))?;
     let needs_aws = config.issuers.iter().any(|i| {
         matches!(
             i.secret,
@@ -213,6 +344,7 @@ pub async fn load(
     Ok(Loaded {
         config,
         source,
+        filled,
         aws,
         jwks_policy: jwks_policy(env)?,
     })
@@ -224,7 +356,7 @@ fn jwks_policy(env: &dyn Fn(&str) -> Option<String>) -> Result<JwksPolicy, Confi
     let defaults = JwksPolicy::default();
     let seconds =
         |name: &str, default: Duration, min: u64, max: u64| -> Result<Duration, ConfigError> {
-            match number(env, name)? {
+            match env(name).map(|text| number(name, &text)).transpose()? {
                 None => Ok(default),
                 Some(v) if (min..=max).contains(&v) => Ok(Duration::from_secs(v)),
                 Some(v) => Err(invalid(
@@ -260,7 +392,10 @@ pub const DEFAULT_METRICS_NAMESPACE: &str = "AppSyncJwtAuth";
 pub fn metrics(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<(cloudwatch_emf::Namespace, String)>, ConfigError> {
-    if !boolean(env, "METRICS_ENABLED")?.unwrap_or(false) {
+    let enabled = env("METRICS_ENABLED")
+        .map(|text| boolean("METRICS_ENABLED", &text))
+        .transpose()?;
+    if !enabled.unwrap_or(false) {
         return Ok(None);
     }
     let name = env("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
@@ -270,81 +405,56 @@ pub fn metrics(
     Ok(Some((namespace, function)))
 }
 
-fn from_flat(env: &dyn Fn(&str) -> Option<String>) -> Result<AuthorizerConfig, ConfigError> {
-    let Some(issuer) = env("JWT_ISSUER") else {
+/// The document the flat variables describe: one issuer, from the issuer fields of
+/// [`VARIABLES`].
+fn from_flat(env: &dyn Fn(&str) -> Option<String>) -> Result<Map<String, Value>, ConfigError> {
+    if env("JWT_ISSUER").is_none() {
         return Err(invalid(
             "JWT_ISSUER",
             "is required (e.g. https://<project-ref>.supabase.co/auth/v1), or configure issuers with AUTHORIZER_CONFIG / AUTHORIZER_CONFIG_FILE / AUTHORIZER_CONFIG_PARAMETER",
         ));
-    };
-    let secrets: Vec<SecretRef> = [
-        env("JWT_SECRET").map(SecretRef::Value),
-        env("JWT_SECRET_ARN").map(SecretRef::SecretsManagerArn),
-        env("JWT_SECRET_PARAMETER").map(SecretRef::Parameter),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if secrets.len() > 1 {
-        return Err(invalid(
-            "JWT_SECRET / JWT_SECRET_ARN / JWT_SECRET_PARAMETER",
-            "set at most one",
-        ));
     }
-    let issuer = IssuerConfig {
-        issuer,
-        profile: env("JWT_PROFILE"),
-        audience: env("JWT_AUDIENCE").map(|_| list(env, "JWT_AUDIENCE")),
-        allow_any_audience: boolean(env, "JWT_ALLOW_ANY_AUDIENCE")?.unwrap_or(false),
-        jwks_url: env("JWT_JWKS_URL"),
-        algorithms: env("JWT_ALGORITHMS").map(|_| list(env, "JWT_ALGORITHMS")),
-        leeway_seconds: number(env, "JWT_LEEWAY_SECONDS")?,
-        secret: secrets.into_iter().next(),
-        context_claims: list(env, "JWT_CONTEXT_CLAIMS"),
-        allow_anonymous: boolean(env, "JWT_ALLOW_ANONYMOUS")?,
-        required_aal: env("JWT_REQUIRED_AAL"),
-        authorized_parties: list(env, "JWT_AUTHORIZED_PARTIES"),
-        require_session: boolean(env, "JWT_REQUIRE_SESSION")?,
-        token_use: env("JWT_TOKEN_USE"),
-        client_ids: list(env, "JWT_CLIENT_IDS"),
-    };
-    Ok(AuthorizerConfig {
-        issuers: vec![issuer],
-        ..AuthorizerConfig::default()
-    })
+    let mut issuer = Map::new();
+    for variable in &VARIABLES {
+        let Field::Issuer(name) = variable.field else {
+            continue;
+        };
+        let Some(value) = variable.read(env)? else {
+            continue;
+        };
+        if issuer.insert(name.to_owned(), value).is_some() {
+            return Err(invalid(variable.field.variables(), "set at most one"));
+        }
+    }
+    let mut document = Map::new();
+    document.insert(
+        "issuers".to_owned(),
+        Value::Array(vec![Value::Object(issuer)]),
+    );
+    Ok(document)
 }
 
 /// A comma-separated list; items trimmed, empty items dropped.
-fn list(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Vec<String> {
-    env(name)
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
-fn number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>, ConfigError> {
-    env(name)
-        .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| invalid(name, format!("{v:?} is not a non-negative whole number")))
-        })
-        .transpose()
+fn number(name: &str, text: &str) -> Result<u64, ConfigError> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| invalid(name, format!("{text:?} is not a non-negative whole number")))
 }
 
-fn boolean(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, ConfigError> {
-    env(name)
-        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Ok(true),
-            "false" | "0" | "no" => Ok(false),
-            _ => Err(invalid(name, format!("{v:?} is not true or false"))),
-        })
-        .transpose()
+fn boolean(name: &str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(invalid(name, format!("{text:?} is not true or false"))),
+    }
 }
 
 #[cfg(test)]
@@ -526,5 +636,101 @@ mod tests {
             .name_error(jwt_authz::Error::config("verifiedTokenCache", "too big"))
             .to_string();
         assert_eq!(named, "VERIFIED_TOKEN_CACHE: too big");
+        let named = loaded
+            .name_error(jwt_authz::Error::config(
+                "issuers[0].algorithms",
+                "set `jwksUrl` too, or remove `secret`",
+            ))
+            .to_string();
+        assert_eq!(
+            named,
+            "JWT_ALGORITHMS: set JWT_JWKS_URL too, or remove JWT_SECRET / JWT_SECRET_ARN / JWT_SECRET_PARAMETER"
+        );
+    }
+
+    /// A value each kind of variable accepts.
+    fn sample(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Text | Kind::List | Kind::Secret(_) => "a",
+            Kind::Bool => "true",
+            Kind::Number => "5",
+        }
+    }
+
+    #[tokio::test]
+    async fn every_variable_sets_its_field_and_is_named_back() {
+        for variable in &VARIABLES {
+            let mut env = vec![(variable.name, sample(variable.kind))];
+            if variable.name != "JWT_ISSUER" {
+                env.push(("JWT_ISSUER", "i"));
+            }
+            // A secret in Secrets Manager or SSM needs credentials (never used here).
+            env.extend([
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "example"),
+            ]);
+            // The document's field names are checked by deserializing (unknown fields
+            // are refused), so a misspelt field in the table fails here.
+            let loaded = load_with(&env)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", variable.name));
+            let named = loaded
+                .name_error(jwt_authz::Error::config(variable.field.path(), "m"))
+                .to_string();
+            let (names, message) = named.split_once(": ").expect("variable: message");
+            assert!(
+                names.split(" / ").any(|n| n == variable.name),
+                "{} named as {names}",
+                variable.name
+            );
+            assert_eq!(message, "m");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_document_field_filled_from_a_variable_is_named_as_the_variable() {
+        let document = r#"{"issuers":[{"issuer":"https://a.example/"}]}"#;
+        for variable in VARIABLES
+            .iter()
+            .filter(|v| matches!(v.field, Field::Document(_)))
+        {
+            let loaded = load_with(&[
+                ("AUTHORIZER_CONFIG", document),
+                (variable.name, sample(variable.kind)),
+            ])
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", variable.name));
+            let named = loaded
+                .name_error(jwt_authz::Error::config(variable.field.path(), "m"))
+                .to_string();
+            assert_eq!(named, format!("{}: m", variable.name));
+        }
+        let loaded = load_with(&[("AUTHORIZER_CONFIG", document)])
+            .await
+            .expect("loads");
+        let named = loaded
+            .name_error(jwt_authz::Error::config("cacheTtlSeconds", "m"))
+            .to_string();
+        assert_eq!(named, "AUTHORIZER_CONFIG (cacheTtlSeconds): m");
+    }
+
+    #[tokio::test]
+    async fn a_library_refusal_at_cold_start_names_the_variables() {
+        let loaded = load_with(&[
+            ("JWT_ISSUER", "https://x.auth0.com/"),
+            ("JWT_PROFILE", "auth0"),
+        ])
+        .await
+        .expect("loads");
+        let deps = jwt_authz::Dependencies {
+            fetcher: std::sync::Arc::new(HttpFetcher::new(FetchLimits::default()).expect("client")),
+            secrets: std::sync::Arc::new(jwt_authz::NoSecretStore),
+            jwks_policy: JwksPolicy::default(),
+        };
+        let error = jwt_authz::Authorizer::new(&loaded.config, &deps).expect_err("no audience");
+        let named = loaded.name_error(error).to_string();
+        assert!(named.starts_with("JWT_AUDIENCE: is required"), "{named}");
+        assert!(named.contains("JWT_ALLOW_ANY_AUDIENCE"), "{named}");
     }
 }

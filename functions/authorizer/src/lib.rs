@@ -3,7 +3,7 @@
 //! The function itself is `main.rs`; nothing here runs per invocation.
 //!
 //! - [`config`]: environment variables / the JSON document → [`jwt_authz::AuthorizerConfig`].
-//! - [`secrets`]: the Secrets Manager / SSM [`jwt_authz::issuer::SecretProvider`].
+//! - [`secrets`]: the Secrets Manager / SSM [`jwt_authz::SecretProvider`].
 
 pub mod config;
 pub mod secrets;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use authorizer::{config, secrets};
 use jwt_authz::Authorizer;
-use jwt_authz::issuer::Dependencies;
+use jwt_authz::Dependencies;
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{Error, Runtime, service_fn};
 

@@ -162,9 +162,10 @@ fn now_ms() -> u64 {
 mod tests {
     use std::sync::Arc;
 
-    use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-    use jwt_authz::issuer::{Dependencies, NoSecretStore};
-    use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef};
+    use jwt_authz::{
+        AuthorizerConfig, Dependencies, FetchLimits, HttpFetcher, IssuerConfig, NoSecretStore,
+        SecretRef,
+    };
     use serde_json::{Value, json};
 
     use super::*;

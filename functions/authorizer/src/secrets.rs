@@ -12,8 +12,7 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use jwt_authz::issuer::{NoSecretStore, SecretProvider};
-use jwt_authz::{Error, SecretRef};
+use jwt_authz::{Error, NoSecretStore, SecretProvider, SecretRef};
 
 /// An AWS-backed [`SecretProvider`].
 #[derive(Debug, Clone)]

@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use jwt_authz::fetch::{FetchLimits, HttpFetcher};
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::{Authorizer, AuthorizerConfig};
+use jwt_authz::{
+    Authorizer, AuthorizerConfig, Dependencies, FetchLimits, HttpFetcher, NoSecretStore,
+};
 use serde_json::Value;
 use testkit::binaries::workspace_root;
 

@@ -3,8 +3,8 @@
 //! [`Fetcher`] (so keys are loaded once through the real cache, with no network), and the
 //! raw-crypto floors a token's verification is compared with.
 //!
-//! Keys are generated fresh for each run with aws-lc-rs, the backend jsonwebtoken uses
-//! here, so the floor and the verifier run the same code for the signature.
+//! Keys are generated fresh for each run with aws-lc-rs, the backend of the verifier (and
+//! of jsonwebtoken here), so the floor and the verifier run the same code for the signature.
 
 #![allow(dead_code)] // each bench binary uses a different part of this module
 
@@ -20,9 +20,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use jwt_authz::fetch::Fetcher;
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::{AuthorizerConfig, Error, IssuerConfig, SecretRef};
+use jwt_authz::{
+    AuthorizerConfig, Dependencies, Error, Fetcher, IssuerConfig, NoSecretStore, SecretRef,
+};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -160,8 +160,8 @@ impl Keys {
         format!("{input}.{}", b64(signature))
     }
 
-    /// The key the verifier ends up with for `alg`, built the way `jwt_authz::keys` builds
-    /// it (from the JWK's base64url components, or the shared secret).
+    /// jsonwebtoken's key for `alg`, built from the same JWK members the verifier reads (the
+    /// base64url components, or the shared secret).
     pub fn decoding_key(&self, alg: Alg) -> DecodingKey {
         let point = self.es256.public_key().as_ref();
         let (n, e) = self.rsa_components();
@@ -230,8 +230,8 @@ impl Floor {
     }
 }
 
-/// `jsonwebtoken::crypto::verify` on the token, with the same `DecodingKey` the verifier
-/// holds: the exact signature call `Verifier::verify` makes.
+/// `jsonwebtoken::crypto::verify` on the token, with [`Keys::decoding_key`]: the same
+/// signature check done by jsonwebtoken, for comparison.
 pub fn jsonwebtoken_verify(token: &str, key: &DecodingKey, alg: Alg) -> bool {
     let (input, sig) = token.rsplit_once('.').expect("three segments");
     jsonwebtoken::crypto::verify(sig, input.as_bytes(), key, alg.jsonwebtoken()).unwrap_or(false)

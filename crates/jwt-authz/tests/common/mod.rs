@@ -19,10 +19,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use jwt_authz::fetch::Fetcher;
-use jwt_authz::issuer::{Dependencies, NoSecretStore};
-use jwt_authz::jwks::JwksPolicy;
-use jwt_authz::{AuthorizerConfig, IssuerConfig, SecretRef, Verifier};
+use jwt_authz::{
+    AuthorizerConfig, Dependencies, Fetcher, IssuerConfig, JwksPolicy, NoSecretStore, SecretRef,
+    Verifier,
+};
 use serde_json::{Value, json};
 use url::Url;
 

@@ -3,12 +3,9 @@
 
 use std::io::Write;
 
-use jsonwebtoken::Algorithm;
-use jwt_authz::SecretRef;
-use jwt_authz::fetch::Fetcher;
-use jwt_authz::issuer::{Dependencies, Issuer};
-use jwt_authz::jwks::{self, KeySet, KeySource};
-use jwt_authz::keys::SkipReason;
+use jwt_authz::{
+    Algorithm, Dependencies, Fetcher, Issuer, KeySet, KeySource, SecretRef, SkipReason,
+};
 
 use super::report::Report;
 
@@ -42,7 +39,7 @@ pub async fn check<W: Write>(
             url.clone()
         }
         KeySource::Discovery { url, issuer: iss } => {
-            match jwks::discover(fetcher, url, iss).await {
+            match jwt_authz::discover(fetcher, url, iss).await {
                 Ok(jwks_url) => {
                     report.ok(
                         &format!("{name}: discovery"),

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use authorizer::config;
 use jwt_authz::Authorizer;
-use jwt_authz::issuer::Dependencies;
+use jwt_authz::Dependencies;
 
 use report::Report;
 

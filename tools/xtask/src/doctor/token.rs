@@ -7,8 +7,9 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use appsync_types::ChannelPath;
-use jwt_authz::rules::{ChannelRules, Operation, RuleDecision};
-use jwt_authz::{Authorizer, AuthorizerConfig, Denial, jws};
+use jwt_authz::{
+    Authorizer, AuthorizerConfig, ChannelRules, Denial, Operation, RuleDecision, UnverifiedToken,
+};
 use serde_json::{Map, Value, json};
 
 use super::args::Args;
@@ -127,7 +128,7 @@ async fn explain<W: Write>(
     report: &mut Report<W>,
 ) -> Option<Map<String, Value>> {
     let verifier = authorizer.verifier();
-    let token = match verifier.extractor().extract(raw) {
+    let token = match verifier.extract(raw) {
         Ok(token) => {
             report.ok(
                 "token",
@@ -147,18 +148,14 @@ async fn explain<W: Write>(
             return None;
         }
     };
-    let parsed = match jws::parse(token) {
+    let parsed = match UnverifiedToken::parse(token) {
         Ok(parsed) => {
             report.ok(
                 "header",
                 &format!(
                     "alg {:?}, kid {}",
-                    parsed.header.alg,
-                    parsed
-                        .header
-                        .kid
-                        .as_deref()
-                        .map_or("(none)".into(), |k| format!("{k:?}"))
+                    parsed.alg(),
+                    parsed.kid().map_or("(none)".into(), |k| format!("{k:?}"))
                 ),
             );
             parsed
@@ -172,12 +169,9 @@ async fn explain<W: Write>(
             return None;
         }
     };
-    let claims = match jws::decode_segment(parsed.payload)
-        .ok()
-        .and_then(|p| jws::parse_json_strict(&p).ok())
-    {
-        Some(Value::Object(claims)) => claims,
-        _ => {
+    let claims = match parsed.claims() {
+        Ok(claims) => claims,
+        Err(_) => {
             let denial = Denial::PayloadInvalid;
             report.fail(
                 "claims",
@@ -204,25 +198,22 @@ async fn explain<W: Write>(
             issuer.profile().as_str()
         ),
     );
-    if !issuer.algorithms().contains(&parsed.header.alg) {
+    if !issuer.algorithms().contains(&parsed.alg()) {
         let denial = Denial::AlgorithmNotAllowed;
         report.fail(
             "alg",
             &format!(
                 "{:?} is not allowed for this issuer ({}) ({denial})",
-                parsed.header.alg,
+                parsed.alg(),
                 names(issuer.algorithms())
             ),
             fix(denial),
         );
         return None;
     }
-    report.ok("alg", &format!("{:?} is allowed", parsed.header.alg));
-    if let Some(cache) = issuer.key_cache() {
-        let key = match cache
-            .key(parsed.header.kid.as_deref(), parsed.header.alg)
-            .await
-        {
+    report.ok("alg", &format!("{:?} is allowed", parsed.alg()));
+    if issuer.key_cache().is_some() {
+        let key = match issuer.find_key(&parsed).await {
             Ok(key) => key,
             Err(denial) => {
                 report.fail(
@@ -240,12 +231,7 @@ async fn explain<W: Write>(
                 key.kid.as_deref().unwrap_or("")
             ),
         );
-        let signature = jws::decode_segment(parsed.signature).unwrap_or_default();
-        if key.verify(
-            parsed.header.alg,
-            parsed.signing_input.as_bytes(),
-            &signature,
-        ) {
+        if key.verifies(&parsed) {
             report.ok("signature", "verifies");
         } else {
             let denial = Denial::BadSignature;
@@ -262,9 +248,8 @@ async fn explain<W: Write>(
             "shared-secret issuer: checked with the decision below",
         );
     }
-    let checks = issuer.claim_checks();
-    explain_time(&claims, now, checks.leeway, report);
-    match &checks.audiences {
+    explain_time(&claims, now, issuer.leeway(), report);
+    match issuer.audiences() {
         None => report.info(
             "aud",
             "not checked (allowAnyAudience, or the profile carries none)",
@@ -277,7 +262,7 @@ async fn explain<W: Write>(
             report.info("aud", &format!("token {aud}, accepted {accepted:?}"));
         }
     }
-    match checks.check(&claims, now) {
+    match issuer.check_claims(&claims, now) {
         Ok(_) => report.ok("registered claims", "exp, nbf, iat, aud and sub pass"),
         Err(denial) => {
             report.fail(
@@ -301,7 +286,7 @@ async fn explain<W: Write>(
     .iter()
     .filter_map(|name| claims.get(*name).map(|v| format!("{name}={v}")))
     .collect();
-    match issuer.profile_checks().check(&claims, now, checks.leeway) {
+    match issuer.check_profile(&claims, now) {
         Ok(()) => report.ok(
             "profile rules",
             &format!(

@@ -71,7 +71,7 @@ fn every_bad_pattern_is_refused_naming_the_rule_and_its_pattern() {
 }
 
 #[test]
-fn the_example_in_the_brief_reads_as_documented() {
+fn the_documented_example_reads_as_documented() {
     let err = channel_error(third("/users/{sub/*"));
     assert!(
         err.to_string()
