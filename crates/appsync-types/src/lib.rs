@@ -7,23 +7,34 @@
 //! fields ignored, optional fields defaulted), exact on output (absent optional fields are
 //! omitted, never `null`).
 //!
+//! # API
+//! - [`AuthorizerRequest`]: detects which flavour an incoming event is ([`RequestError`]
+//!   when it is neither).
+//! - Events: [`EventsAuthorizerRequest`] (`EVENT_CONNECT` / `EVENT_SUBSCRIBE` /
+//!   `EVENT_PUBLISH`, [`EventsOperation`], [`EventsRequestContext`]) and the
+//!   `{isAuthorized, handlerContext, ttlOverride}` [`EventsAuthorizerResponse`].
+//! - GraphQL: [`GraphqlAuthorizerRequest`] ([`GraphqlRequestContext`]) and the
+//!   `{isAuthorized, resolverContext, deniedFields, ttlOverride}`
+//!   [`GraphqlAuthorizerResponse`].
+//! - [`ChannelPath`] (`/namespace/a/b`, `/ns/*`) and [`ChannelError`]; the grammar itself
+//!   (segment rules and limits, for callers that build paths) is the one public module,
+//!   [`channel`].
+//!
 //! # Layout
-//! - [`events`]: `EVENT_CONNECT` / `EVENT_SUBSCRIBE` / `EVENT_PUBLISH` requests and the
-//!   `{isAuthorized, handlerContext, ttlOverride}` response.
-//! - [`graphql`]: GraphQL authorizer requests and the
-//!   `{isAuthorized, resolverContext, deniedFields, ttlOverride}` response.
-//! - [`channel`]: parsing and validation of channel paths (`/namespace/a/b`, `/ns/*`).
-//! - [`AuthorizerRequest`]: detects which flavour an incoming event is.
+//! `events.rs`, `graphql.rs`, `path.rs` (`ChannelPath`), `channel.rs` (the grammar).
+
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod channel;
-pub mod events;
-pub mod graphql;
+mod events;
+mod graphql;
+mod path;
 
-pub use channel::{ChannelError, ChannelPath};
 pub use events::{
     EventsAuthorizerRequest, EventsAuthorizerResponse, EventsOperation, EventsRequestContext,
 };
 pub use graphql::{GraphqlAuthorizerRequest, GraphqlAuthorizerResponse, GraphqlRequestContext};
+pub use path::{ChannelError, ChannelPath};
 
 use serde_json::Value;
 

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use outbound_http::describe;
 use serde::Deserialize;
 use serde_json::json;
 use tracing::instrument::WithSubscriber;
@@ -16,7 +17,6 @@ use tracing::subscriber::NoSubscriber;
 
 use crate::Error;
 use crate::endpoint::{Endpoint, Service, Settings, resolve};
-use crate::error::describe;
 use crate::sign::{Signable, host_header, sign_headers};
 
 /// Timeout of one attempt: request sent, answer read.

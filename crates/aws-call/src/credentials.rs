@@ -13,11 +13,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use outbound_http::describe;
 use serde::Deserialize;
 use url::Url;
 
 use crate::Error;
-use crate::error::describe;
 
 /// The host ECS-style relative URIs are resolved against.
 const CONTAINER_HOST: &str = "http://169.254.170.2";
@@ -130,18 +130,16 @@ impl CredentialSource {
 fn container_url(value: &str) -> Result<Url, String> {
     let url = Url::parse(value)
         .map_err(|e| format!("container credentials URI {value:?} is not a URL: {e}"))?;
-    let allowed_http = match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback()
-                || ip == Ipv4Addr::new(169, 254, 170, 2)
-                || ip == Ipv4Addr::new(169, 254, 170, 23)
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x23)
-        }
-        Some(url::Host::Domain(host)) => host == "localhost",
-        None => false,
-    };
+    let allowed_http = url.host().is_some_and(|host| {
+        outbound_http::is_loopback(&host)
+            || match host {
+                url::Host::Ipv4(ip) => {
+                    ip == Ipv4Addr::new(169, 254, 170, 2) || ip == Ipv4Addr::new(169, 254, 170, 23)
+                }
+                url::Host::Ipv6(ip) => ip == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x23),
+                url::Host::Domain(_) => false,
+            }
+    });
     match url.scheme() {
         "https" => Ok(url),
         "http" if allowed_http => Ok(url),

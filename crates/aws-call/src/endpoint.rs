@@ -10,10 +10,11 @@ use url::Url;
 
 use crate::Error;
 use crate::credentials::CredentialSource;
+use crate::region::Region;
 
 /// The AWS JSON APIs this crate calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     /// AWS Secrets Manager.
     SecretsManager,
     /// AWS Systems Manager (Parameter Store).
@@ -23,7 +24,7 @@ pub enum Service {
 impl Service {
     /// The SigV4 signing name, which is also the endpoint prefix and the ARN service.
     #[must_use]
-    pub fn signing_name(self) -> &'static str {
+    pub(crate) fn signing_name(self) -> &'static str {
         match self {
             Self::SecretsManager => "secretsmanager",
             Self::Ssm => "ssm",
@@ -32,7 +33,7 @@ impl Service {
 
     /// The suffix of its `AWS_ENDPOINT_URL_<SERVICE>` override variable.
     #[must_use]
-    pub fn env_suffix(self) -> &'static str {
+    pub(crate) fn env_suffix(self) -> &'static str {
         match self {
             Self::SecretsManager => "SECRETS_MANAGER",
             Self::Ssm => "SSM",
@@ -119,11 +120,11 @@ fn endpoint_url(value: &str) -> Result<Url, Error> {
 
 /// Where one call goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The URL to `POST` to.
-    pub url: Url,
+    pub(crate) url: Url,
     /// The region to sign for.
-    pub region: String,
+    pub(crate) region: String,
 }
 
 /// Resolves the endpoint for `resource` (a name or an ARN) of `service`.
@@ -131,7 +132,11 @@ pub struct Endpoint {
 /// # Errors
 /// [`Error::Invalid`] for a malformed ARN or one of another service, [`Error::NoRegion`]
 /// when neither the ARN nor the settings name a region.
-pub fn resolve(settings: &Settings, service: Service, resource: &str) -> Result<Endpoint, Error> {
+pub(crate) fn resolve(
+    settings: &Settings,
+    service: Service,
+    resource: &str,
+) -> Result<Endpoint, Error> {
     let arn = parse_arn(service, resource)?;
     let region = arn
         .as_ref()
@@ -140,17 +145,7 @@ pub fn resolve(settings: &Settings, service: Service, resource: &str) -> Result<
         .ok_or_else(|| Error::NoRegion {
             resource: resource.to_owned(),
         })?;
-    if region.is_empty()
-        || !region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(Error::Invalid {
-            what: "region",
-            value: region,
-            reason: "expected a region name such as us-east-1".to_owned(),
-        });
-    }
+    let region = Region::parse(&region)?.as_str().to_owned();
     if let Some(url) = settings.override_for(service) {
         return Ok(Endpoint {
             url: url.clone(),

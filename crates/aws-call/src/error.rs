@@ -83,31 +83,3 @@ impl Error {
         }
     }
 }
-
-/// A reqwest error as a short message with its cause chain (no URL query, no body).
-pub(crate) fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        return "timed out".to_owned();
-    }
-    if error.is_connect() {
-        // The root cause says which: refused, unreachable, or an untrusted certificate.
-        return format!("connection failed: {}", root_cause(error));
-    }
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-/// The innermost error of `error`'s source chain.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}

@@ -8,25 +8,33 @@
 //! maintained crates: SigV4 from `aws-sigv4`, HTTP from `reqwest`, credentials from the
 //! environment Lambda provides. Nothing here is crypto, SigV4 or HTTP written by hand.
 //!
+//! # API
+//! - [`Client`]: `get_secret_value` and `get_parameter`, each one bounded, signed call
+//!   ([`ATTEMPT_TIMEOUT`], [`MAX_ATTEMPTS`], [`OPERATION_TIMEOUT`], [`MAX_RESPONSE`]).
+//! - [`Settings`]: region, FIPS and endpoint overrides, read from the standard variables
+//!   through a lookup the caller passes; [`CredentialSource`]: where credentials come from.
+//! - [`Region`]: the one check of a region name, shared with the publisher.
+//! - [`sign_headers`] for a [`Signable`] request, and the [`host_header`] it must carry:
+//!   SigV4 as a pure function (the publisher signs its AppSync requests with it too).
+//! - [`Error`]: the error enum.
+//!
 //! # Layout
-//! - [`sign`]: SigV4 headers for a request, a pure function (the publisher signs its
-//!   AppSync requests with it too).
-//! - [`credentials`]: the execution role's credentials from the environment, or a container
-//!   credentials endpoint.
-//! - [`endpoint`]: [`Settings`] read from the standard variables, and which URL and signing
-//!   region a call goes to (an ARN's own region first).
-//! - [`client`]: one bounded, signed `awsJson1_1` call with a retry, and the two
-//!   operations.
-//! - [`error`]: the error enum.
+//! `client.rs` (the call and the two operations), `credentials.rs`, `endpoint.rs` (which
+//! URL and signing region a call goes to: an ARN's own region first), `region.rs`,
+//! `sign.rs`, `error.rs`.
 
-pub mod client;
-pub mod credentials;
-pub mod endpoint;
-pub mod error;
-pub mod sign;
+#![warn(missing_docs, unreachable_pub)]
 
-pub use client::Client;
+mod client;
+mod credentials;
+mod endpoint;
+mod error;
+mod region;
+mod sign;
+
+pub use client::{ATTEMPT_TIMEOUT, Client, MAX_ATTEMPTS, MAX_RESPONSE, OPERATION_TIMEOUT};
 pub use credentials::CredentialSource;
-pub use endpoint::{Endpoint, Service, Settings};
+pub use endpoint::Settings;
 pub use error::Error;
+pub use region::Region;
 pub use sign::{Signable, host_header, sign_headers};

@@ -37,7 +37,11 @@
 //!
 //! [Embedded Metric Format]: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 
+#![warn(missing_docs, unreachable_pub)]
+
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Most dimensions in one dimension set (the format's limit).
 pub const MAX_DIMENSIONS: usize = 30;
@@ -238,6 +242,27 @@ pub fn write_line(
         }
     }
     out.push_str("}\n");
+    Ok(())
+}
+
+/// Formats lines into `buffer` (cleared first) with `format`, given the current time in
+/// milliseconds since the Unix epoch, and writes them to stdout in one write on a locked
+/// stdout, so they cannot interleave with a log line. Reusing `buffer` keeps the warm path
+/// free of allocation.
+///
+/// # Errors
+/// The error of `format`; then nothing is written. A failed write to stdout is ignored:
+/// a metric is never worth failing an invocation for.
+pub fn emit(
+    buffer: &mut String,
+    format: impl FnOnce(&mut String, u64) -> Result<(), Error>,
+) -> Result<(), Error> {
+    buffer.clear();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    format(buffer, now_ms)?;
+    let _ = std::io::stdout().lock().write_all(buffer.as_bytes());
     Ok(())
 }
 

@@ -25,8 +25,8 @@ use axum::extract::State;
 use axum::routing::post;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use events_publisher::{
-    Credentials, Endpoint, PublishInput, Publisher, PublisherSettings, SharedCredentialsProvider,
-    prepare, sign_request,
+    Credentials, Endpoint, PublishInput, Publisher, PublisherSettings, Region,
+    SharedCredentialsProvider, prepare, sign_request,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -140,7 +140,7 @@ fn publish_1000(c: &mut Criterion) {
     let endpoint = Endpoint::parse(&format!("http://{address}")).expect("loopback endpoint");
     let publisher = Publisher::new(
         endpoint,
-        "us-east-1",
+        Region::parse("us-east-1").expect("region"),
         SharedCredentialsProvider::new(credentials()),
         PublisherSettings::default(),
     )

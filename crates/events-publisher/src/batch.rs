@@ -93,7 +93,7 @@ pub fn prepare<E: Serialize>(input: &PublishInput<E>) -> Result<PreparedInput, P
 
 /// The events of one request: a slice of a prepared input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchRange {
+pub(crate) struct BatchRange {
     /// Index of the first event of the batch within its input.
     pub start: usize,
     /// One past the last event.
@@ -102,19 +102,14 @@ pub struct BatchRange {
 
 impl BatchRange {
     /// Number of events in the batch.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.end - self.start
-    }
-
-    /// Whether the batch has no events (never produced by [`batch_ranges`]).
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
     }
 }
 
 /// Splits `event_count` events into consecutive batches of at most
 /// [`MAX_EVENTS_PER_REQUEST`]: ⌈n/5⌉ batches, all full except possibly the last.
-pub fn batch_ranges(event_count: usize) -> impl Iterator<Item = BatchRange> {
+pub(crate) fn batch_ranges(event_count: usize) -> impl Iterator<Item = BatchRange> {
     (0..event_count)
         .step_by(MAX_EVENTS_PER_REQUEST)
         .map(move |start| BatchRange {
@@ -145,7 +140,7 @@ mod tests {
             let mut next = 0;
             for r in &ranges {
                 assert_eq!(r.start, next);
-                assert!(!r.is_empty() && r.len() <= MAX_EVENTS_PER_REQUEST);
+                assert!(r.len() > 0 && r.len() <= MAX_EVENTS_PER_REQUEST);
                 next = r.end;
             }
             assert_eq!(next, n);

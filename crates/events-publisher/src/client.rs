@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+use aws_call::Region;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::StreamExt;
 use tokio::time::Instant;
@@ -93,7 +94,7 @@ impl PublisherSettings {
 pub struct Publisher {
     pub(crate) http: reqwest::Client,
     pub(crate) endpoint: Endpoint,
-    pub(crate) region: String,
+    pub(crate) region: Region,
     pub(crate) credentials: SharedCredentialsProvider,
     pub(crate) settings: PublisherSettings,
 }
@@ -115,7 +116,7 @@ impl Publisher {
     /// [`PublishError::InvalidSettings`] or [`PublishError::HttpClient`].
     pub fn new(
         endpoint: Endpoint,
-        region: impl Into<String>,
+        region: Region,
         credentials: SharedCredentialsProvider,
         settings: PublisherSettings,
     ) -> Result<Self, PublishError> {
@@ -136,7 +137,7 @@ impl Publisher {
         Ok(Self {
             http,
             endpoint,
-            region: region.into(),
+            region,
             credentials,
             settings,
         })
@@ -148,7 +149,7 @@ impl Publisher {
     }
 
     /// The signing region.
-    pub fn region(&self) -> &str {
+    pub fn region(&self) -> &Region {
         &self.region
     }
 

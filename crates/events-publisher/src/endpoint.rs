@@ -12,19 +12,19 @@
 //! rather than silently rewritten, because it means the value names the wrong endpoint.
 
 use std::fmt;
-use std::net::IpAddr;
 
+use outbound_http::is_loopback;
 use url::{Host, Url};
 
 use crate::error::PublishError;
 
 /// The only path the Events HTTP API serves ("Publishing is the only supported action").
-pub const PUBLISH_PATH: &str = "/event";
+pub(crate) const PUBLISH_PATH: &str = "/event";
 
 /// The name Docker gives a container for the machine it runs on (Docker Desktop defines
 /// it; on Linux `--add-host host.docker.internal:host-gateway` does): how a function under
 /// `sam local invoke` reaches a development endpoint on that machine.
-pub const CONTAINER_HOST_NAME: &str = "host.docker.internal";
+pub(crate) const CONTAINER_HOST_NAME: &str = "host.docker.internal";
 
 /// A validated publish endpoint: the URL requests are sent to and the `Host` they are
 /// signed for.
@@ -120,14 +120,6 @@ impl Endpoint {
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.url.as_str())
-    }
-}
-
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
 }
 

@@ -5,7 +5,7 @@ use appsync_types::ChannelError;
 /// Everything that can go wrong before or while publishing.
 ///
 /// Configuration problems ([`InvalidEndpoint`](Self::InvalidEndpoint),
-/// [`NoRegion`](Self::NoRegion), [`InvalidRegion`](Self::InvalidRegion),
+/// [`NoRegion`](Self::NoRegion),
 /// [`HttpClient`](Self::HttpClient)) are returned by constructors. Input problems
 /// ([`InvalidChannel`](Self::InvalidChannel), [`EventTooLarge`](Self::EventTooLarge))
 /// refuse a whole input before anything of it is sent; [`Publisher::publish`] turns them
@@ -30,12 +30,6 @@ pub enum PublishError {
     NoRegion {
         /// The endpoint host.
         host: String,
-    },
-    /// The region is not a plausible AWS region name.
-    #[error("invalid region {region:?}: expected a name such as us-east-1")]
-    InvalidRegion {
-        /// The value as given.
-        region: String,
     },
     /// The channel is not a valid concrete channel path; nothing of the input was sent.
     #[error("invalid channel {channel:?}: {source}")]

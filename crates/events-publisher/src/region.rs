@@ -9,8 +9,13 @@
 //! region" failure, and an ambient region (a profile's SSO region, say) silently winning
 //! over the API's own is how it usually happens. The result says which rule applied so
 //! the caller can log it.
+//!
+//! Region values arrive here already checked ([`Region`], the one rule, applied where the
+//! value is read): this module only chooses among them.
 
 use std::fmt;
+
+use aws_call::Region;
 
 use crate::error::PublishError;
 
@@ -41,42 +46,36 @@ impl fmt::Display for RegionSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedRegion {
     /// The signing region, e.g. `eu-west-1`.
-    pub region: String,
+    pub region: Region,
     /// Which rule chose it.
     pub source: RegionSource,
     /// The region named by the endpoint host, if it is a standard Events host. When it
     /// differs from `region` (an explicit override), signatures will very likely be
     /// rejected; callers should warn.
-    pub host_region: Option<String>,
+    pub host_region: Option<Region>,
 }
 
 /// Resolves the signing region for `host` (see the module docs for the precedence).
 ///
-/// Empty or whitespace-only `explicit`/`fallback` values count as absent.
-///
 /// # Errors
-/// [`PublishError::InvalidRegion`] if the chosen value is not a plausible region name,
 /// [`PublishError::NoRegion`] if no rule yields a region.
 pub fn resolve_region(
-    explicit: Option<&str>,
+    explicit: Option<&Region>,
     host: &str,
-    fallback: Option<&str>,
+    fallback: Option<&Region>,
 ) -> Result<ResolvedRegion, PublishError> {
     let host_region = region_from_host(host);
-    let (region, source) = if let Some(region) = present(explicit) {
-        (region.to_owned(), RegionSource::Explicit)
+    let (region, source) = if let Some(region) = explicit {
+        (region.clone(), RegionSource::Explicit)
     } else if let Some(region) = &host_region {
         (region.clone(), RegionSource::EndpointHost)
-    } else if let Some(region) = present(fallback) {
-        (region.to_owned(), RegionSource::Fallback)
+    } else if let Some(region) = fallback {
+        (region.clone(), RegionSource::Fallback)
     } else {
         return Err(PublishError::NoRegion {
             host: host.to_owned(),
         });
     };
-    if !is_region_name(&region) {
-        return Err(PublishError::InvalidRegion { region });
-    }
     Ok(ResolvedRegion {
         region,
         source,
@@ -86,37 +85,18 @@ pub fn resolve_region(
 
 /// The region in a standard Events HTTP host
 /// (`<id>.appsync-api.<region>.amazonaws.com` or `….amazonaws.com.cn`), if `host` is one.
-pub fn region_from_host(host: &str) -> Option<String> {
+fn region_from_host(host: &str) -> Option<Region> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = host.split('.').collect();
-    let region = match labels.as_slice() {
+    match labels.as_slice() {
         [id, "appsync-api", region, "amazonaws", "com"]
         | [id, "appsync-api", region, "amazonaws", "com", "cn"]
             if !id.is_empty() =>
         {
-            *region
+            Region::parse(region).ok()
         }
-        _ => return None,
-    };
-    is_region_name(region).then(|| region.to_owned())
-}
-
-/// `[a-z0-9-]+` with at least one `-`, not starting or ending with `-` (`us-east-1`,
-/// `cn-north-1`, `us-gov-west-1`). Deliberately loose: new regions must not need a release.
-fn is_region_name(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 32
-        && region.contains('-')
-        && !region.starts_with('-')
-        && !region.ends_with('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// `None` for an absent, empty or whitespace-only value.
-fn present(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -125,57 +105,61 @@ mod tests {
 
     const STANDARD: &str = "abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com";
 
+    fn region(name: &str) -> Region {
+        Region::parse(name).expect("region")
+    }
+
     #[test]
     fn explicit_region_wins_over_host_and_fallback() {
-        let r = resolve_region(Some("us-west-2"), STANDARD, Some("us-east-1")).expect("ok");
-        assert_eq!(r.region, "us-west-2");
+        let r = resolve_region(
+            Some(&region("us-west-2")),
+            STANDARD,
+            Some(&region("us-east-1")),
+        )
+        .expect("ok");
+        assert_eq!(r.region.as_str(), "us-west-2");
         assert_eq!(r.source, RegionSource::Explicit);
-        assert_eq!(r.host_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(r.host_region, Some(region("eu-west-1")));
     }
 
     #[test]
     fn standard_host_region_wins_over_fallback() {
-        let r = resolve_region(None, STANDARD, Some("us-east-1")).expect("ok");
-        assert_eq!(r.region, "eu-west-1");
+        let r = resolve_region(None, STANDARD, Some(&region("us-east-1"))).expect("ok");
+        assert_eq!(r.region.as_str(), "eu-west-1");
         assert_eq!(r.source, RegionSource::EndpointHost);
     }
 
     #[test]
     fn custom_domain_uses_the_fallback() {
-        let r = resolve_region(Some("  "), "events.example.com", Some("ap-south-1")).expect("ok");
-        assert_eq!(r.region, "ap-south-1");
+        let r =
+            resolve_region(None, "events.example.com", Some(&region("ap-south-1"))).expect("ok");
+        assert_eq!(r.region.as_str(), "ap-south-1");
         assert_eq!(r.source, RegionSource::Fallback);
         assert_eq!(r.host_region, None);
     }
 
     #[test]
     fn no_region_at_all_is_an_error_naming_the_host() {
-        let e = resolve_region(None, "events.example.com", Some("")).expect_err("no region");
+        let e = resolve_region(None, "events.example.com", None).expect_err("no region");
         assert!(e.to_string().contains("events.example.com"), "{e}");
     }
 
     #[test]
-    fn implausible_region_names_are_refused() {
-        for bad in ["US-EAST-1", "useast1", "-us", "us east 1", "us-east-1/x"] {
-            assert!(
-                matches!(
-                    resolve_region(Some(bad), STANDARD, None),
-                    Err(PublishError::InvalidRegion { .. })
-                ),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
     fn region_is_read_only_from_standard_hosts() {
-        assert_eq!(region_from_host(STANDARD).as_deref(), Some("eu-west-1"));
         assert_eq!(
-            region_from_host("x.appsync-api.cn-north-1.amazonaws.com.cn").as_deref(),
+            region_from_host(STANDARD).as_ref().map(Region::as_str),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_from_host("x.appsync-api.cn-north-1.amazonaws.com.cn")
+                .as_ref()
+                .map(Region::as_str),
             Some("cn-north-1")
         );
         assert_eq!(
-            region_from_host("X.APPSYNC-API.US-EAST-2.AMAZONAWS.COM.").as_deref(),
+            region_from_host("X.APPSYNC-API.US-EAST-2.AMAZONAWS.COM.")
+                .as_ref()
+                .map(Region::as_str),
             Some("us-east-2")
         );
         for other in [
@@ -184,6 +168,7 @@ mod tests {
             "x.appsync-api.us-east-1.amazonaws.com.evil.com",
             "appsync-api.us-east-1.amazonaws.com",
             "127.0.0.1",
+            "x.appsync-api.useast1.amazonaws.com",
         ] {
             assert_eq!(region_from_host(other), None, "{other}");
         }

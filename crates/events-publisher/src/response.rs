@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Longest service message kept in a failure reason, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 300;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 300;
 
 /// A per-event failure reported inside a `200`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailedEvent {
+pub(crate) struct FailedEvent {
     /// Index of the event within the request's `events` array.
     pub index: usize,
     /// The error code, stringified, if the service sent one.
@@ -30,7 +30,7 @@ pub struct FailedEvent {
 
 impl FailedEvent {
     /// A failure reason for reports and logs.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match (&self.code, &self.message) {
             (Some(c), Some(m)) => format!("rejected by the service: {c}: {m}"),
             (Some(c), None) => format!("rejected by the service: {c}"),
@@ -45,7 +45,7 @@ impl FailedEvent {
     /// event's own fault: a numeric 4xx other than 429, or a code naming validation,
     /// a bad request or missing authorization. Anything else (5xx, throttling, unknown)
     /// is retried within the attempt budget.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         let Some(code) = self.code.as_deref() else {
             return true;
         };
@@ -70,7 +70,7 @@ impl FailedEvent {
 /// # Errors
 /// A description when the body is not a JSON object or `failed` is not a list of entries
 /// with a numeric `index`: the caller cannot tell which events failed.
-pub fn parse_failed(body: &[u8]) -> Result<Vec<FailedEvent>, String> {
+pub(crate) fn parse_failed(body: &[u8]) -> Result<Vec<FailedEvent>, String> {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -111,7 +111,7 @@ pub fn parse_failed(body: &[u8]) -> Result<Vec<FailedEvent>, String> {
 }
 
 /// The service's message from an error body (see the module docs), sanitized.
-pub fn error_message(body: &[u8]) -> Option<String> {
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         let first_error = value.get("errors").and_then(|e| e.get(0));
         let pick = |v: Option<&Value>, keys: &[&str]| {
@@ -140,7 +140,7 @@ pub fn error_message(body: &[u8]) -> Option<String> {
 
 /// Keeps the first paragraph, drops control characters, trims and truncates to
 /// [`MAX_MESSAGE_BYTES`] (on a character boundary).
-pub fn sanitize(message: &str) -> String {
+pub(crate) fn sanitize(message: &str) -> String {
     let first = message
         .split("\n\n")
         .next()

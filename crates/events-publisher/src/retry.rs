@@ -13,7 +13,7 @@ use http::{HeaderMap, StatusCode};
 /// What to do after an HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Disposition {
+pub(crate) enum Disposition {
     /// 2xx: read the body for per-event failures.
     Success,
     /// 5xx or 429: try again later.
@@ -23,7 +23,7 @@ pub enum Disposition {
 }
 
 /// Classifies an HTTP status.
-pub fn classify(status: StatusCode) -> Disposition {
+pub(crate) fn classify(status: StatusCode) -> Disposition {
     if status.is_success() {
         Disposition::Success
     } else if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
@@ -62,11 +62,11 @@ impl Backoff {
 }
 
 /// Largest `Retry-After` honoured; a longer one is treated as this.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// A `Retry-After` given in seconds (the HTTP-date form is ignored), capped at
 /// [`MAX_RETRY_AFTER`].
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers
         .get(http::header::RETRY_AFTER)?
         .to_str()

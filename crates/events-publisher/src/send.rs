@@ -5,7 +5,6 @@
 //! only the events listed in `failed` (and retryable) are pending; events the service
 //! confirmed are never sent again.
 
-use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -182,7 +181,7 @@ impl Publisher {
             &[("host", host), ("content-type", "application/json")],
             &body,
             &credentials,
-            &self.region,
+            self.region.as_str(),
             SystemTime::now(),
         ) {
             Ok(headers) => headers,
@@ -261,28 +260,12 @@ fn http_reason(status: http::StatusCode, body: Option<&[u8]>) -> String {
     }
 }
 
+/// [`outbound_http::describe`], with the attempt's timeout named when that is what ended it.
 fn transport_reason(error: &reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!("request timed out after {} ms", timeout.as_millis());
     }
-    let kind = if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    // reqwest's own message is generic ("error sending request"); the cause is in the
-    // source chain (connection refused, reset, closed before the response).
-    let mut detail = String::new();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    if detail.is_empty() {
-        format!("{kind}: {error}")
-    } else {
-        format!("{kind}: {detail}")
-    }
+    outbound_http::describe(error)
 }
 
 #[cfg(test)]

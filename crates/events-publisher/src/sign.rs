@@ -14,7 +14,7 @@ use http::{HeaderName, HeaderValue};
 use crate::error::PublishError;
 
 /// The SigV4 service name of AppSync (the Events data plane included).
-pub const SERVICE: &str = "appsync";
+pub(crate) const SERVICE: &str = "appsync";
 
 /// Signs a request and returns the headers to add to it: `authorization`, `x-amz-date`,
 /// and `x-amz-security-token` when the credentials carry a session token.

@@ -14,9 +14,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use events_publisher::retry::Backoff;
-use events_publisher::{Credentials, Endpoint, PublishInput, Publisher, PublisherSettings};
+use events_publisher::{
+    Backoff, Credentials, Endpoint, PublishInput, Publisher, PublisherSettings, Region,
+};
 use serde_json::{Value, json};
+
+fn us_east_1() -> Region {
+    Region::parse("us-east-1").expect("region")
+}
 
 /// What the server answers to one request.
 #[derive(Clone)]
@@ -139,7 +144,7 @@ impl Harness {
     fn publisher(&self, settings: PublisherSettings) -> Publisher {
         Publisher::new(
             self.endpoint.clone(),
-            "us-east-1",
+            us_east_1(),
             SharedCredentialsProvider::new(Credentials::new(
                 "AKIDTEST",
                 "secret",
@@ -407,7 +412,7 @@ async fn credentials_are_asked_for_on_every_request() {
     let h = Harness::start(vec![Reply::Status(500, "")]).await;
     let publisher = Publisher::new(
         h.endpoint.clone(),
-        "us-east-1",
+        us_east_1(),
         SharedCredentialsProvider::new(Rotating::default()),
         fast(),
     )
@@ -429,7 +434,7 @@ async fn unreachable_endpoint_is_a_reported_failure_not_a_panic() {
     drop(listener);
     let publisher = Publisher::new(
         Endpoint::parse(&format!("http://{addr}")).expect("endpoint"),
-        "us-east-1",
+        us_east_1(),
         SharedCredentialsProvider::new(Credentials::new("A", "B", None, None, "t")),
         PublisherSettings {
             max_attempts: 2,
@@ -472,6 +477,6 @@ fn zero_concurrency_or_attempts_are_refused() {
             ..fast()
         },
     ] {
-        assert!(Publisher::new(endpoint.clone(), "us-east-1", creds.clone(), settings).is_err());
+        assert!(Publisher::new(endpoint.clone(), us_east_1(), creds.clone(), settings).is_err());
     }
 }

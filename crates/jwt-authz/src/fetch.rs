@@ -14,10 +14,10 @@
 //! store from compiled-in DER takes ≈ 0.3 ms. Identity providers use public CAs; a private
 //! CA is added explicitly ([`HttpFetcher::with_extra_roots`]).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use outbound_http::{describe, is_loopback};
 use url::Url;
 
 use crate::Error;
@@ -151,28 +151,6 @@ impl Fetcher for HttpFetcher {
     }
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        // The root cause says which: refused, unreachable, or a TLS failure such as
-        // "invalid peer certificate: UnknownIssuer" (a CA that is not trusted).
-        format!("connection failed: {}", root_cause(error))
-    } else {
-        // reqwest's top message is generic ("error sending request"); the cause chain
-        // (e.g. "connection reset by peer") is what an operator needs. None of it carries
-        // secrets: the URL is public and no body is quoted.
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        message
-    }
-}
-
 /// Parses a configured URL that keys or discovery documents will be fetched from: `https`,
 /// or `http` to a loopback host for local development.
 pub(crate) fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
@@ -180,7 +158,7 @@ pub(crate) fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
         .map_err(|e| Error::config(field, format!("{value:?} is not a URL: {e}")))?;
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
+        "http" if url.host().is_some_and(|host| is_loopback(&host)) => Ok(url),
         "http" => Err(Error::config(
             field,
             format!(
@@ -192,25 +170,6 @@ pub(crate) fn parse_fetch_url(field: &str, value: &str) -> Result<Url, Error> {
             format!("{value:?}: unsupported scheme {other:?}; use https"),
         )),
     }
-}
-
-/// Whether the URL's host is `localhost` or a loopback address.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
-
-/// The innermost error of `error`'s source chain.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 #[cfg(test)]

@@ -79,8 +79,6 @@ mod config;
 mod denial;
 mod error;
 mod extract;
-// `is_loopback` is `pub` there while it moves to the home it will share with the publisher.
-#[allow(unreachable_pub)]
 mod fetch;
 mod issuer;
 mod jwks;

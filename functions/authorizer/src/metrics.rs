@@ -15,9 +15,7 @@
 //! | `KeySetFetches`, `KeySetFetchFailures` | `FunctionName` | key-set loads (discovery and JWKS) and failed loads since the previous line; the init prefetch is reported by the first invocation |
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use appsync_types::{AuthorizerRequest, EventsOperation};
 use cloudwatch_emf::{Group, Metric, Namespace, write_line};
@@ -139,23 +137,14 @@ impl Metrics {
         decision: &Decision<'_>,
     ) {
         LINE.with_borrow_mut(|line| {
-            line.clear();
-            match self.format(line, authorizer, operation, decision, now_ms()) {
-                // One write of the whole line: it cannot interleave with a log line.
-                Ok(()) => {
-                    let _ = std::io::stdout().lock().write_all(line.as_bytes());
-                }
-                Err(error) => tracing::warn!(%error, "metrics line not written"),
+            let written = cloudwatch_emf::emit(line, |out, now| {
+                self.format(out, authorizer, operation, decision, now)
+            });
+            if let Err(error) = written {
+                tracing::warn!(%error, "metrics line not written");
             }
         });
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -23,8 +23,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use events_publisher::{
-    Endpoint, PublishError, Publisher, PublisherSettings, RegionSource, ResolvedRegion,
-    resolve_region,
+    Endpoint, Publisher, PublisherSettings, RegionSource, ResolvedRegion, resolve_region,
 };
 use tracing::instrument::WithSubscriber;
 
@@ -51,10 +50,10 @@ pub enum EndpointSource {
 pub struct Config {
     /// The endpoint or the API id.
     pub endpoint: EndpointSource,
-    /// `EVENTS_REGION`.
-    pub events_region: Option<String>,
-    /// `AWS_REGION`.
-    pub aws_region: Option<String>,
+    /// `EVENTS_REGION`, checked.
+    pub events_region: Option<events_publisher::Region>,
+    /// `AWS_REGION`, checked.
+    pub aws_region: Option<events_publisher::Region>,
     /// Concurrency, attempts, timeout, the development CA.
     pub settings: PublisherSettings,
     /// The metrics namespace and `FunctionName` dimension; `None` when metrics are off.
@@ -116,29 +115,23 @@ impl Config {
         };
         Ok(Self {
             endpoint,
-            events_region: var("EVENTS_REGION"),
-            aws_region: var("AWS_REGION"),
+            events_region: region(&var, "EVENTS_REGION")?,
+            aws_region: region(&var, "AWS_REGION")?,
             settings,
             metrics: metrics(&var)?,
             streams: crate::streams_config::StreamsConfig::from_lookup(&var)?,
         })
     }
 
-    /// The signing region for `endpoint` (see [`resolve_region`]), with errors naming the
-    /// variable at fault.
+    /// The signing region for `endpoint` (see [`resolve_region`]): the region values were
+    /// checked when read, so the only failure left is none at all.
     pub fn signing_region(&self, endpoint: &Endpoint) -> Result<ResolvedRegion, FunctionError> {
         resolve_region(
-            self.events_region.as_deref(),
+            self.events_region.as_ref(),
             endpoint.host(),
-            self.aws_region.as_deref(),
+            self.aws_region.as_ref(),
         )
-        .map_err(|e| match e {
-            PublishError::InvalidRegion { .. } if self.events_region.is_some() => {
-                invalid("EVENTS_REGION", e.to_string())
-            }
-            PublishError::InvalidRegion { .. } => invalid("AWS_REGION", e.to_string()),
-            other => invalid("EVENTS_REGION", other.to_string()),
-        })
+        .map_err(|e| invalid("EVENTS_REGION", e.to_string()))
     }
 }
 
@@ -150,7 +143,7 @@ pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError>
     // The API lives in the signing region; `GetApi` must be asked there, not wherever a
     // profile points.
     if let Some(region) = &config.events_region {
-        loader = loader.region(Region::new(region.clone()));
+        loader = loader.region(Region::new(region.to_string()));
     }
     let sdk = loader.load().await;
     let credentials = sdk.credentials_provider().ok_or_else(|| {
@@ -254,6 +247,19 @@ fn development_ca(
         ));
     }
     Ok(Some(pem))
+}
+
+/// A region variable, checked with the one rule ([`events_publisher::Region`]) as it is
+/// read: `EVENTS_REGION` configures the `GetApi` call, so it must be valid before any
+/// network call.
+fn region(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<events_publisher::Region>, FunctionError> {
+    var(name)
+        .map(|value| events_publisher::Region::parse(&value))
+        .transpose()
+        .map_err(|e| invalid(name, e.to_string()))
 }
 
 /// Default of `METRICS_NAMESPACE`.
@@ -465,15 +471,28 @@ mod tests {
             (r.region.as_str(), r.source),
             ("ap-south-1", RegionSource::Fallback)
         );
-        let culprit = |vars: &[(&str, &str)]| match region(vars) {
-            Err(FunctionError::Config { name, .. }) => name,
+        match region(&[custom]) {
+            Err(FunctionError::Config { name, .. }) => assert_eq!(name, "EVENTS_REGION"),
             other => panic!("expected an error, got {other:?}"),
-        };
-        assert_eq!(culprit(&[custom]), "EVENTS_REGION");
+        }
+    }
+
+    #[test]
+    fn an_implausible_region_stops_init_before_any_call_naming_the_variable() {
+        let host = ("EVENTS_ENDPOINT", "abc.appsync-api.eu-west-1.amazonaws.com");
+        let api = ("EVENTS_API_ID", "abcdefghijklmnopqrstuvwxyz");
+        for endpoint in [host, api] {
+            error_names(&[endpoint, ("EVENTS_REGION", "Mars")], "EVENTS_REGION");
+            error_names(
+                &[endpoint, ("EVENTS_REGION", "eu-west-1/x")],
+                "EVENTS_REGION",
+            );
+            error_names(&[endpoint, ("AWS_REGION", "nowhere")], "AWS_REGION");
+        }
+        let c = config(&[api, ("EVENTS_REGION", " eu-west-1 ")]).expect("trimmed once");
         assert_eq!(
-            culprit(&[custom, ("EVENTS_REGION", "Mars")]),
-            "EVENTS_REGION"
+            c.events_region.as_ref().map(|r| r.as_str()),
+            Some("eu-west-1")
         );
-        assert_eq!(culprit(&[custom, ("AWS_REGION", "nowhere")]), "AWS_REGION");
     }
 }

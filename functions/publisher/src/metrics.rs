@@ -9,9 +9,6 @@
 //! | `PublishRetries` | Count | HTTP requests that were retries |
 //! | `RequestLatency` | Milliseconds | time to the response of each HTTP request (up to 100 values a line; more go on further lines) |
 
-use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use cloudwatch_emf::{Group, MAX_VALUES, Metric, Namespace, Unit, Values, write_line};
 use events_publisher::PublishReport;
 
@@ -82,16 +79,9 @@ impl Metrics {
     /// Writes the lines for one publish report to stdout.
     pub fn record(&self, report: &PublishReport) {
         let mut lines = String::with_capacity(512);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        match self.format(&mut lines, report, now) {
-            // One write: the lines cannot interleave with a log line.
-            Ok(()) => {
-                let _ = std::io::stdout().lock().write_all(lines.as_bytes());
-            }
-            Err(error) => tracing::warn!(%error, "metrics line not written"),
+        let written = cloudwatch_emf::emit(&mut lines, |out, now| self.format(out, report, now));
+        if let Err(error) = written {
+            tracing::warn!(%error, "metrics line not written");
         }
     }
 }
