@@ -8,8 +8,8 @@ Usage: bench/callgrind_ratios.py <verify bench binary built with symbols> [out d
 For each algorithm it runs the three `verify/<alg>/*` benchmarks in criterion's
 `--profile-time` mode under `valgrind --tool=callgrind` and divides the inclusive
 instruction count of the measured function (`Verifier::verify`, the bench's
-`jsonwebtoken_verify`, the bench's `Floor::verify`) by its number of calls. bench/run.sh
-`instructions` builds the binary (release profile, symbols kept) and calls this.
+`jsonwebtoken_verify`, the bench's `Floor::verify`) by its number of calls. `cargo xtask
+bench instructions` builds the binary (release profile, symbols kept) and calls this.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@
 // over plain http (as it is to the Rust function), so a small http fetcher is plugged in
 // through aws-jwt-verify's documented `fetcher` seam.
 //
-// Not committed with node_modules: bench/run.sh installs aws-jwt-verify into a temporary
-// folder and copies this file there.
+// Not committed with node_modules: `cargo xtask bench authorizer` copies this folder to
+// target/bench/node and installs package-lock.json's aws-jwt-verify there (`npm ci`).
 //
 // Environment: AWS_LAMBDA_RUNTIME_API, JWT_ISSUER, JWT_JWKS_URL.
 

@@ -1,4 +1,4 @@
-//! The cost floor of a function on lambda_runtime, for `bench/harness.py --floor`: the same
+//! The cost floor of a function on lambda_runtime, for `cargo xtask bench authorizer`: the same
 //! runtime as the `authorizer` (a current-thread tokio runtime, `run_concurrent`, no
 //! per-invocation span) doing no work at all: every event gets the same allow, and nothing
 //! is logged. What it costs per warm invocation is what the Lambda Runtime API protocol

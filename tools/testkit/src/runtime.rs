@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -52,9 +52,10 @@ struct Pending {
 #[derive(Default)]
 struct Shared {
     queue: Mutex<VecDeque<Pending>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<(Outcome, Instant)>>>,
     init_error: Mutex<Option<Value>>,
     next_polls: Mutex<u64>,
+    first_poll_at: Mutex<Option<Instant>>,
     notify: Notify,
 }
 
@@ -114,6 +115,19 @@ impl RuntimeApi {
         deadline: Duration,
         timeout: Duration,
     ) -> Option<Outcome> {
+        self.invoke_timed(payload, deadline, timeout)
+            .await
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Like [`invoke`](Self::invoke), with the instant the server received the answer
+    /// (before this task is woken: what a benchmark measures a cold start up to).
+    pub async fn invoke_timed(
+        &self,
+        payload: &Value,
+        deadline: Duration,
+        timeout: Duration,
+    ) -> Option<(Outcome, Instant)> {
         let request_id = format!("req-{:x}", fastrand_u64());
         let (tx, rx) = oneshot::channel();
         self.shared
@@ -146,6 +160,11 @@ impl RuntimeApi {
     pub fn next_polls(&self) -> u64 {
         *self.shared.next_polls.lock().expect("lock")
     }
+
+    /// When the function first asked for an invocation: the end of its init phase.
+    pub fn first_poll_at(&self) -> Option<Instant> {
+        *self.shared.first_poll_at.lock().expect("lock")
+    }
 }
 
 impl Drop for RuntimeApi {
@@ -169,6 +188,11 @@ fn fastrand_u64() -> u64 {
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     *shared.next_polls.lock().expect("lock") += 1;
+    shared
+        .first_poll_at
+        .lock()
+        .expect("lock")
+        .get_or_insert_with(Instant::now);
     loop {
         let notified = shared.notify.notified();
         if let Some(p) = shared.queue.lock().expect("lock").pop_front() {
@@ -194,7 +218,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
 fn settle(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
     match shared.waiting.lock().expect("lock").remove(id) {
         Some(tx) => {
-            let _ = tx.send(outcome);
+            let _ = tx.send((outcome, Instant::now()));
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
@@ -232,6 +256,45 @@ pub struct LambdaProcess {
     api: RuntimeApi,
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
+    spawned_at: Instant,
+}
+
+/// How to start a function process, when "this binary, output captured" is not enough: a
+/// program with arguments (`node runtime.mjs`), a working directory, output to a file
+/// (benchmarks: no reader competing with the function for a CPU).
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Its working directory (the harness's when `None`).
+    pub cwd: Option<PathBuf>,
+    /// Variables on top of the Lambda environment (they override it).
+    pub env: Vec<(String, String)>,
+    /// Where stdout and stderr go (appended); `None`: captured for [`LambdaProcess::logs`].
+    pub log_file: Option<PathBuf>,
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub name: String,
+}
+
+impl Launch {
+    /// `program` without arguments, output captured, named after its file name.
+    pub fn new(program: &Path) -> Self {
+        let name = program
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("function")
+            .to_owned();
+        Self {
+            program: program.to_owned(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+            log_file: None,
+            name,
+        }
+    }
 }
 
 impl std::fmt::Debug for LambdaProcess {
@@ -271,28 +334,45 @@ impl LambdaProcess {
     /// Returns as soon as the process is spawned; use [`wait_ready`](Self::wait_ready) to
     /// wait for the end of its init phase.
     pub async fn spawn(binary: &Path, env: &[(&str, &str)]) -> Self {
+        let mut launch = Launch::new(binary);
+        launch.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::launch(&launch).await
+    }
+
+    /// Spawns what `launch` describes (a program with arguments, a working directory,
+    /// output to a file) with the Lambda environment plus `launch.env`.
+    pub async fn launch(launch: &Launch) -> Self {
         let api = RuntimeApi::start().await;
-        let name = binary
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("function")
-            .to_owned();
-        let mut command = Command::new(binary);
-        command.env_clear();
+        let mut command = Command::new(&launch.program);
+        command.args(&launch.args).env_clear();
+        if let Some(dir) = &launch.cwd {
+            command.current_dir(dir);
+        }
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
-        for (k, v) in lambda_env(&name, &api.address()) {
+        for (k, v) in lambda_env(&launch.name, &api.address()) {
             command.env(k, v);
         }
-        for (k, v) in env {
+        for (k, v) in &launch.env {
             command.env(k, v);
         }
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        command.stdin(Stdio::null()).kill_on_drop(true);
+        if let Some(path) = &launch.log_file {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("function log file opens");
+            let err = file.try_clone().expect("log file handle clones");
+            command.stdout(file).stderr(err);
+        } else {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        let spawned_at = Instant::now();
         let mut child = command.spawn().expect("function binary spawns");
         let logs = Arc::new(Mutex::new(Vec::new()));
         for stream in [
@@ -316,7 +396,22 @@ impl LambdaProcess {
                 }
             });
         }
-        Self { api, child, logs }
+        Self {
+            api,
+            child,
+            logs,
+            spawned_at,
+        }
+    }
+
+    /// The instant just before the process was spawned (a cold start's origin).
+    pub fn spawned_at(&self) -> Instant {
+        self.spawned_at
+    }
+
+    /// The Runtime API this process polls.
+    pub fn api(&self) -> &RuntimeApi {
+        &self.api
     }
 
     /// Spawns and waits until the function finished init and polls for work.

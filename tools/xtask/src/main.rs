@@ -2,8 +2,9 @@
 //! nothing here is deployed.
 //!
 //! A command is a module with `main(args) -> ExitCode` and one row of [`COMMANDS`]; the
-//! library (`src/lib.rs`) holds the ones tests reuse, the doctor lives here.
+//! library (`src/lib.rs`) holds the ones tests reuse, the doctor and the benchmarks live here.
 
+mod bench;
 mod doctor;
 
 use std::process::ExitCode;
@@ -16,6 +17,11 @@ const COMMANDS: &[Command] = &[
         "doctor",
         "check an authorizer configuration (and a token on stdin) step by step",
         doctor::main,
+    ),
+    (
+        "bench",
+        "run the benchmarks of BENCHMARKS.md (cargo xtask bench help)",
+        bench::main,
     ),
     (
         "mint-dev-token",

@@ -3,19 +3,16 @@
 //! [`Fetcher`] (so keys are loaded once through the real cache, with no network), and the
 //! raw-crypto floors a token's verification is compared with.
 //!
-//! Keys are generated fresh for each run with aws-lc-rs, the backend of the verifier (and
-//! of jsonwebtoken here), so the floor and the verifier run the same code for the signature.
+//! Keys are generated fresh for each run and tokens minted by `testkit::idp` (aws-lc-rs,
+//! the backend of the verifier, so the floor and the verifier run the same code for the
+//! signature).
 
 #![allow(dead_code)] // each bench binary uses a different part of this module
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair,
-    RsaPublicKeyComponents,
-};
+use aws_lc_rs::signature::{self, KeyPair, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
@@ -24,6 +21,7 @@ use jwt_authz::{
     AuthorizerConfig, Dependencies, Error, Fetcher, IssuerConfig, NoSecretStore, SecretRef,
 };
 use serde_json::{Value, json};
+use testkit::idp::{TestKey, b64};
 use url::Url;
 
 /// The issuer of every benchmark token (Supabase shape).
@@ -36,10 +34,6 @@ pub const HS_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123456789";
 pub const SUB: &str = "2d4c9a1e-0000-4000-8000-00000000a11c";
 /// A fixed "now" (2027-01-15T08:00:00Z) so every run verifies the same tokens.
 pub const NOW: u64 = 1_800_000_000;
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// An algorithm under benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,92 +72,87 @@ impl Alg {
     }
 }
 
-/// The signing keys of one run.
+/// The signing keys of one run (testkit's, the one token minter of the workspace).
 pub struct Keys {
-    es256: EcdsaKeyPair,
-    rs256: RsaKeyPair,
-    eddsa: Ed25519KeyPair,
+    es256: TestKey,
+    rs256: TestKey,
+    eddsa: TestKey,
+    hs256: TestKey,
 }
 
 impl Keys {
     /// Fresh keys (RSA-2048).
     pub fn generate() -> Self {
         Self {
-            es256: EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-                .expect("P-256 key"),
-            rs256: RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key"),
-            eddsa: Ed25519KeyPair::generate().expect("Ed25519 key"),
+            es256: TestKey::es256(),
+            rs256: TestKey::rs256(),
+            eddsa: TestKey::eddsa(),
+            hs256: TestKey::hs256(HS_SECRET),
         }
     }
 
-    fn sign(&self, alg: Alg, message: &[u8]) -> Vec<u8> {
-        let rng = SystemRandom::new();
+    fn key(&self, alg: Alg) -> &TestKey {
         match alg {
-            Alg::Es256 => self
-                .es256
-                .sign(&rng, message)
-                .expect("sign")
-                .as_ref()
-                .to_vec(),
-            Alg::Rs256 => {
-                let mut sig = vec![0; self.rs256.public_modulus_len()];
-                self.rs256
-                    .sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
-                    .expect("sign");
-                sig
-            }
-            Alg::EdDsa => self.eddsa.sign(message).as_ref().to_vec(),
-            Alg::Hs256 => {
-                let key =
-                    aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, HS_SECRET.as_bytes());
-                aws_lc_rs::hmac::sign(&key, message).as_ref().to_vec()
-            }
+            Alg::Es256 => &self.es256,
+            Alg::Rs256 => &self.rs256,
+            Alg::EdDsa => &self.eddsa,
+            Alg::Hs256 => &self.hs256,
+        }
+    }
+
+    fn kid(alg: Alg) -> Option<&'static str> {
+        match alg {
+            Alg::Es256 => Some("es"),
+            Alg::Rs256 => Some("rs"),
+            Alg::EdDsa => Some("ed"),
+            Alg::Hs256 => None,
+        }
+    }
+
+    fn ec_point(&self) -> &[u8] {
+        match &self.es256 {
+            TestKey::Es256(k) => k.public_key().as_ref(),
+            _ => unreachable!("es256 holds a P-256 key"),
+        }
+    }
+
+    fn ed_public(&self) -> &[u8] {
+        match &self.eddsa {
+            TestKey::EdDsa(k) => k.public_key().as_ref(),
+            _ => unreachable!("eddsa holds an Ed25519 key"),
         }
     }
 
     fn rsa_components(&self) -> (Vec<u8>, Vec<u8>) {
-        let public = self.rs256.public_key();
-        (
-            public.modulus().big_endian_without_leading_zero().to_vec(),
-            public.exponent().big_endian_without_leading_zero().to_vec(),
-        )
+        match &self.rs256 {
+            TestKey::Rs256(k) => {
+                let public = k.public_key();
+                (
+                    public.modulus().big_endian_without_leading_zero().to_vec(),
+                    public.exponent().big_endian_without_leading_zero().to_vec(),
+                )
+            }
+            _ => unreachable!("rs256 holds an RSA key"),
+        }
     }
 
     /// The public key set, as an identity provider publishes it: one key per asymmetric
     /// algorithm, each with `kid`, `alg` and `use`.
     pub fn jwks(&self) -> Value {
-        let point = self.es256.public_key().as_ref();
-        let (n, e) = self.rsa_components();
-        json!({"keys": [
-            {"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65]),
-             "kid": "es", "alg": "ES256", "use": "sig"},
-            {"kty": "RSA", "n": b64(n), "e": b64(e), "kid": "rs", "alg": "RS256", "use": "sig"},
-            {"kty": "OKP", "crv": "Ed25519", "x": b64(self.eddsa.public_key().as_ref()),
-             "kid": "ed", "alg": "EdDSA", "use": "sig"},
-        ]})
+        let keys = [Alg::Es256, Alg::Rs256, Alg::EdDsa]
+            .map(|alg| self.key(alg).jwk(Self::kid(alg).unwrap_or_default()));
+        json!({ "keys": keys })
     }
 
     /// A Supabase-shaped access token (≈ 0.8 KB) signed with `alg`, valid at [`NOW`].
     pub fn token(&self, alg: Alg) -> String {
-        let kid = match alg {
-            Alg::Es256 => Some("es"),
-            Alg::Rs256 => Some("rs"),
-            Alg::EdDsa => Some("ed"),
-            Alg::Hs256 => None,
-        };
-        let mut header = json!({"alg": alg.name(), "typ": "JWT"});
-        if let Some(kid) = kid {
-            header["kid"] = json!(kid);
-        }
-        let input = format!("{}.{}", b64(header.to_string()), b64(claims().to_string()));
-        let signature = self.sign(alg, input.as_bytes());
-        format!("{input}.{}", b64(signature))
+        self.key(alg).token(Self::kid(alg), &claims())
     }
 
     /// jsonwebtoken's key for `alg`, built from the same JWK members the verifier reads (the
     /// base64url components, or the shared secret).
     pub fn decoding_key(&self, alg: Alg) -> DecodingKey {
-        let point = self.es256.public_key().as_ref();
+        let point = self.ec_point();
         let (n, e) = self.rsa_components();
         match alg {
             Alg::Es256 => {
@@ -171,8 +160,7 @@ impl Keys {
                     .expect("ec key")
             }
             Alg::Rs256 => DecodingKey::from_rsa_components(&b64(n), &b64(e)).expect("rsa key"),
-            Alg::EdDsa => DecodingKey::from_ed_components(&b64(self.eddsa.public_key().as_ref()))
-                .expect("ed key"),
+            Alg::EdDsa => DecodingKey::from_ed_components(&b64(self.ed_public())).expect("ed key"),
             Alg::Hs256 => DecodingKey::from_secret(HS_SECRET.as_bytes()),
         }
     }
@@ -181,11 +169,8 @@ impl Keys {
     pub fn floor(&self, alg: Alg) -> Floor {
         match alg {
             Alg::Es256 => Floor::Parsed(
-                ParsedPublicKey::new(
-                    &signature::ECDSA_P256_SHA256_FIXED,
-                    self.es256.public_key().as_ref(),
-                )
-                .expect("parsed ec key"),
+                ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, self.ec_point())
+                    .expect("parsed ec key"),
             ),
             Alg::Rs256 => {
                 let (n, e) = self.rsa_components();
@@ -196,8 +181,7 @@ impl Keys {
                 )
             }
             Alg::EdDsa => Floor::Parsed(
-                ParsedPublicKey::new(&signature::ED25519, self.eddsa.public_key().as_ref())
-                    .expect("parsed ed key"),
+                ParsedPublicKey::new(&signature::ED25519, self.ed_public()).expect("parsed ed key"),
             ),
             Alg::Hs256 => Floor::Hmac(Box::new(aws_lc_rs::hmac::Key::new(
                 aws_lc_rs::hmac::HMAC_SHA256,
