@@ -100,7 +100,7 @@ async fn run<W: std::io::Write>(args: &args::Args, token: Option<&str>, report: 
             report.fail(
                 "configuration",
                 &error.to_string(),
-                "set or correct the variable named (README, configuration reference); the function stops its cold start with this same message",
+                "set or correct the variable named (docs/configuration.md); the function stops its cold start with this same message",
             );
             return;
         }

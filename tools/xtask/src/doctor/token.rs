@@ -326,7 +326,7 @@ fn explain_time<W: Write>(
         Some(exp) => report.fail(
             "exp",
             &format!("expired {} ago (leeway {leeway} s) (expired)", duration(now - exp)),
-            "get a fresh token: the client must refresh before exp (README, Refresh before expiry); check the clock if it just arrived",
+            "get a fresh token: the client must refresh before exp (docs/clients.md, "Cookie-held sessions and refresh before expiry"); check the clock if it just arrived",
         ),
         None => report.fail(
             "exp",
@@ -539,6 +539,6 @@ fn profile_fix(profile: &str) -> &'static str {
             "Cognito: token_use must equal JWT_TOKEN_USE (access or id) and client_id (access) / aud (id) be in JWT_CLIENT_IDS"
         }
         "firebase" => "Firebase: sub and auth_time must be present, auth_time not in the future",
-        _ => "check the profile's rules in the README",
+        _ => "check the profile's rules in docs/providers/",
     }
 }
