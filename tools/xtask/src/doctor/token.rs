@@ -326,7 +326,7 @@ fn explain_time<W: Write>(
         Some(exp) => report.fail(
             "exp",
             &format!("expired {} ago (leeway {leeway} s) (expired)", duration(now - exp)),
-            "get a fresh token: the client must refresh before exp (docs/clients.md, "Cookie-held sessions and refresh before expiry"); check the clock if it just arrived",
+            "get a fresh token: the client must refresh before exp (docs/clients.md, Cookie-held sessions and refresh before expiry); check the clock if it just arrived",
         ),
         None => report.fail(
             "exp",
