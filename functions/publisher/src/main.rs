@@ -32,7 +32,10 @@ use lambda_runtime::{Error, service_fn};
 
 use crate::config::Config;
 
-#[tokio::main]
+// One thread: invocations arrive one at a time, and the requests of a batch are I/O that
+// one thread interleaves. A multi-thread runtime pays cross-thread wake-ups on every
+// request (BENCHMARKS.md: about a third of the CPU of a one-event publish).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT (JSON) and AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
     logging::init();
