@@ -24,7 +24,9 @@ pub fn init() {
                 .from_env_lossy(),
         );
     if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        collector.json().init();
+        // The current span (the invocation's requestId and X-Ray trace id) is on every
+        // line; the list of enclosing spans would only repeat it.
+        collector.json().with_span_list(false).init();
     } else {
         collector.init();
     }
