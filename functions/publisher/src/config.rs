@@ -6,6 +6,7 @@
 //! | `EVENTS_API_ID` | — | Instead of `EVENTS_ENDPOINT`: the API id, resolved once at init with AppSync `GetApi` (`dns["HTTP"]`). Exactly one of the two. |
 //! | `EVENTS_REGION` | — | Signing region; overrides the region in a standard host. Needed for a custom domain in another region than the function. |
 //! | `AWS_REGION` | set by Lambda | Fallback signing region (custom domains). |
+//! | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | set by Lambda | The execution role's credentials. Without them, the AWS SDK's default chain (profiles, SSO, container endpoints). |
 //! | `PUBLISH_CONCURRENCY` | 4 | Requests in flight at once, 1–64 (a channel's requests are always sequential). |
 //! | `PUBLISH_MAX_ATTEMPTS` | 4 | Attempts per request, first included, 1–20. |
 //! | `PUBLISH_REQUEST_TIMEOUT_MS` | 5000 | Timeout of one attempt in ms, 50–900000. |
@@ -21,7 +22,9 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::future::ProvideCredentials as ProvideCredentialsFuture;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use events_publisher::{
     Endpoint, Publisher, PublisherSettings, RegionSource, ResolvedRegion, resolve_region,
 };
@@ -60,6 +63,9 @@ pub struct Config {
     pub metrics: Option<(cloudwatch_emf::Namespace, String)>,
     /// The stream triggers' channel mappings.
     pub streams: crate::streams_config::StreamsConfig,
+    /// The execution role's credentials from the environment (how Lambda hands them over);
+    /// `None`: the AWS SDK's default chain finds them. (`Debug` redacts the secret.)
+    pub credentials: Option<Credentials>,
 }
 
 impl Config {
@@ -120,6 +126,16 @@ impl Config {
             settings,
             metrics: metrics(&var)?,
             streams: crate::streams_config::StreamsConfig::from_lookup(&var)?,
+            credentials: match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+                (Some(id), Some(secret)) => Some(Credentials::new(
+                    id,
+                    secret,
+                    var("AWS_SESSION_TOKEN"),
+                    None,
+                    "environment",
+                )),
+                _ => None,
+            },
         })
     }
 
@@ -135,30 +151,42 @@ impl Config {
     }
 }
 
-/// Builds the publisher: loads the AWS configuration and credentials once, resolves the
-/// endpoint (calling `GetApi` for `EVENTS_API_ID`) and the signing region, and logs what
-/// it will sign for and why — never the credentials.
+/// Builds the publisher: finds the credentials once, resolves the endpoint (calling
+/// `GetApi` for `EVENTS_API_ID`) and the signing region, and logs what it will sign for
+/// and why — never the credentials.
 pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    // The API lives in the signing region; `GetApi` must be asked there, not wherever a
-    // profile points.
-    if let Some(region) = &config.events_region {
-        loader = loader.region(Region::new(region.to_string()));
-    }
-    let sdk = loader.load().await;
-    let credentials = sdk.credentials_provider().ok_or_else(|| {
-        FunctionError::Credentials("the default credential chain is not configured".into())
-    })?;
-    // Resolve once now: a function without a role (or with broken credentials) fails its
-    // cold start with a clear message instead of failing every invocation.
-    credentials
-        .provide_credentials()
-        .await
-        .map_err(|e| FunctionError::Credentials(e.to_string()))?;
-
-    let (endpoint, endpoint_from) = match &config.endpoint {
-        EndpointSource::Given(endpoint) => (endpoint.clone(), "EVENTS_ENDPOINT"),
-        EndpointSource::ApiId(id) => (resolve_api_endpoint(&sdk, id).await?, "EVENTS_API_ID"),
+    let (credentials, endpoint, endpoint_from) = match (&config.endpoint, &config.credentials) {
+        // The usual deployment: Lambda's credentials and a given endpoint need nothing
+        // from the AWS SDK. Skipping it skips its HTTP client, whose first use reads every
+        // system CA certificate: most of the cold start (BENCHMARKS.md).
+        (EndpointSource::Given(endpoint), Some(credentials)) => (
+            SharedCredentialsProvider::new(credentials.clone()),
+            endpoint.clone(),
+            "EVENTS_ENDPOINT",
+        ),
+        (source, _) => {
+            let sdk = load_sdk(&config).await;
+            let chain = sdk.credentials_provider().ok_or_else(|| {
+                FunctionError::Credentials("the default credential chain is not configured".into())
+            })?;
+            let credentials = SharedCredentialsProvider::new(Unlogged(chain));
+            // Resolve once now: a function without a role (or with broken credentials)
+            // fails its cold start with a clear message instead of every invocation.
+            credentials
+                .provide_credentials()
+                .await
+                .map_err(|e| FunctionError::Credentials(e.to_string()))?;
+            match source {
+                EndpointSource::Given(endpoint) => {
+                    (credentials, endpoint.clone(), "EVENTS_ENDPOINT")
+                }
+                EndpointSource::ApiId(id) => (
+                    credentials,
+                    resolve_api_endpoint(&sdk, id).await?,
+                    "EVENTS_API_ID",
+                ),
+            }
+        }
     };
     let region = config.signing_region(&endpoint)?;
     let why = match region.source {
@@ -187,6 +215,37 @@ pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError>
     }
     Publisher::new(endpoint, region.region, credentials, config.settings)
         .map_err(|e| FunctionError::Init(e.to_string()))
+}
+
+/// A credential provider whose work is never logged: the AWS SDK's providers log the
+/// credentials they load (access key id included) at INFO and DEBUG, on the first call and
+/// on every refresh. Errors still come back, and are reported without credentials.
+#[derive(Debug)]
+struct Unlogged(SharedCredentialsProvider);
+
+impl ProvideCredentials for Unlogged {
+    fn provide_credentials<'a>(&'a self) -> ProvideCredentialsFuture<'a>
+    where
+        Self: 'a,
+    {
+        ProvideCredentialsFuture::new(
+            self.0
+                .provide_credentials()
+                .with_subscriber(tracing::subscriber::NoSubscriber::default()),
+        )
+    }
+}
+
+/// The AWS SDK's configuration: the default credential chain, and the region `GetApi` is
+/// asked in.
+async fn load_sdk(config: &Config) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // The API lives in the signing region; `GetApi` must be asked there, not wherever a
+    // profile points.
+    if let Some(region) = &config.events_region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
 }
 
 /// `GetApi(id).api.dns["HTTP"]`, parsed.

@@ -464,6 +464,65 @@ async fn events_api_id_is_resolved_once_with_get_api() {
     assert_no_secrets(&function);
 }
 
+/// Without Lambda's credential variables (a developer's `cargo lambda watch`), the AWS
+/// SDK's default chain finds them: here in a shared credentials file.
+#[tokio::test]
+async fn without_credential_variables_the_default_chain_finds_a_profile() {
+    let fake = fake_events().await;
+    let endpoint = fake.url();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
+        ),
+    )
+    .expect("credentials file");
+    let config_file = dir.path().join("config");
+    std::fs::write(&config_file, "").expect("config file");
+    let function = LambdaProcess::start(
+        &binary("publisher"),
+        &[
+            ("EVENTS_ENDPOINT", &endpoint),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            ("AWS_CONFIG_FILE", &config_file.to_string_lossy()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    let answer = function
+        .invoke(&json!({"channel": "/default/profile", "events": [1]}))
+        .await
+        .expect_response();
+    assert_eq!(answer, json!({"published": 1, "failed": []}));
+    assert_eq!(fake.delivered_to("/default/profile"), [json!(1)]);
+    assert_no_secrets(&function);
+}
+
+#[tokio::test]
+async fn no_credentials_anywhere_stops_init() {
+    let mut function = LambdaProcess::spawn(
+        &binary("publisher"),
+        &[
+            ("EVENTS_ENDPOINT", "http://127.0.0.1:9"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+            ("AWS_CONFIG_FILE", "/nonexistent/config"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    function.wait_exit(Duration::from_secs(20)).await;
+    let logs = function.logs().join("\n");
+    assert!(
+        logs.contains("init failed") && logs.contains("no usable AWS credentials"),
+        "{logs}"
+    );
+}
+
 #[tokio::test]
 async fn bad_configuration_stops_init_naming_the_variable() {
     let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
