@@ -169,34 +169,19 @@ events_url() {
 
 # write_run_env EVENTS_PORT NAME: prints the path of the functions' env file for `cargo
 # lambda watch --env-file`: dev/local.env with EVENTS_ENDPOINT pointing at EVENTS_PORT
-# (`cargo xtask dev-env functions`). With DEV_TLS=1 the functions also get
-# SSL_CERT_FILE=<the system CAs + the development CA> (CA_BUNDLE, written by
-# start_dev_stack once local-events has created its CA), so the publisher trusts
-# https://localhost while an authorizer fetching a real JWKS still trusts the real CAs.
+# (`cargo xtask dev-env functions`). With DEV_TLS=1 the functions also get the development
+# CA as EVENTS_DEV_CA_PEM, the one CA the publisher then trusts for https://localhost
+# (start_dev_stack calls this once local-events has created the CA).
 write_run_env() {
   local port=$1 out="$RUN_DIR/$2.env"
   mkdir -p "$RUN_DIR"
   xtask dev-env functions --events-url "$(events_url "$port")" \
-    ${DEV_TLS:+--ssl-cert-file "$CA_BUNDLE"} >"$out" || die "cargo xtask dev-env failed"
+    ${DEV_TLS:+--dev-ca "$DEV_CA"} >"$out" || die "cargo xtask dev-env failed"
   printf '%s\n' "$out"
 }
 
 CERT_DIR="$DEV_DIR/certs"
 DEV_CA="$CERT_DIR/ca.pem"
-CA_BUNDLE="$RUN_DIR/ca-bundle.pem"
-
-# write_ca_bundle: CA_BUNDLE = the system's CA bundle (if one is found) + the development
-# CA. rustls reads SSL_CERT_FILE on Linux; on macOS it asks the keychain instead, where
-# the development CA must be trusted (docs/local-endpoint.md, "Trusting the development CA").
-write_ca_bundle() {
-  local system
-  for system in /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem; do
-    [ -f "$system" ] && break
-    system=""
-  done
-  mkdir -p "$RUN_DIR"
-  { [ -z "$system" ] || cat "$system"; cat "$DEV_CA"; } >"$CA_BUNDLE.tmp" && mv "$CA_BUNDLE.tmp" "$CA_BUNDLE"
-}
 
 STARTED_PIDS=""
 
@@ -218,7 +203,6 @@ start_dev_stack() {
   done
   mkdir -p "$LOG_DIR"
   build_binaries
-  RUN_ENV=$(write_run_env "$events_port" "$name")
   # local-events' own variables, as `export` lines this script sources.
   local events_env="$RUN_DIR/$name-local-events.sh"
   xtask dev-env local-events --listen "127.0.0.1:$events_port" >"$events_env" \
@@ -246,7 +230,13 @@ start_dev_stack() {
   ) >"$EVENTS_LOG" 2>&1 &
   LOCAL_EVENTS_PID=$!
   STARTED_PIDS="$STARTED_PIDS $LOCAL_EVENTS_PID"
+  set +m
+  # With DEV_TLS=1 the functions' env file carries the development CA, which local-events
+  # creates on its first start: write it once local-events listens.
+  wait_for_port "$events_port" "$LOCAL_EVENTS_PID" 30 local-events "$EVENTS_LOG"
+  RUN_ENV=$(write_run_env "$events_port" "$name")
 
+  set -m
   say "starting cargo lambda watch on 127.0.0.1:$lambda_port (log: ${WATCH_LOG#"$ROOT"/})"
   (
     cd "$ROOT" && exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
@@ -256,9 +246,6 @@ start_dev_stack() {
   STARTED_PIDS="$STARTED_PIDS $WATCH_PID"
   set +m
 
-  wait_for_port "$events_port" "$LOCAL_EVENTS_PID" 30 local-events "$EVENTS_LOG"
-  # The functions start on their first invocation, so they read the bundle written now.
-  [ -z "${DEV_TLS:-}" ] || write_ca_bundle
   wait_for_port "$lambda_port" "$WATCH_PID" 120 "cargo lambda watch" "$WATCH_LOG"
 }
 

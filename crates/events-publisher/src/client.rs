@@ -45,11 +45,11 @@ pub struct PublisherSettings {
     /// No attempt starts with less time than this before the deadline. Default 100 ms.
     pub min_attempt_time: Duration,
     /// Development only: PEM certificate(s) of the CA that must vouch for the endpoint,
-    /// trusted *instead of* the system's roots. Default `None` (the system's roots).
+    /// trusted *instead of* the compiled-in Mozilla roots. Default `None` (those roots).
     /// [`Publisher::new`] refuses it unless the endpoint is https on a development host
     /// ([`Endpoint::is_development_host`]: loopback or `host.docker.internal`), so it can
-    /// never make a real AppSync endpoint trust a development CA. It exists for
-    /// `sam local invoke`, whose container cannot see the developer's CA files.
+    /// never make a real AppSync endpoint trust a development CA. It exists for local
+    /// development against local-events over TLS (`cargo lambda watch`, `sam local invoke`).
     pub development_ca_pem: Option<String>,
 }
 
@@ -121,11 +121,15 @@ impl Publisher {
         settings: PublisherSettings,
     ) -> Result<Self, PublishError> {
         settings.validate()?;
-        let mut http = reqwest::Client::builder();
-        if let Some(pem) = &settings.development_ca_pem {
-            http = http.tls_certs_only(development_ca(&endpoint, pem)?);
-        }
-        let http = http
+        // The compiled-in roots (AppSync's certificates are publicly trusted), or only the
+        // development CA; never the system store (outbound_http::mozilla_roots).
+        let roots = match &settings.development_ca_pem {
+            Some(pem) => development_ca(&endpoint, pem)?,
+            None => outbound_http::mozilla_roots()
+                .map_err(|e| PublishError::HttpClient(e.to_string()))?,
+        };
+        let http = reqwest::Client::builder()
+            .tls_certs_only(roots)
             .connect_timeout(settings.connect_timeout.min(settings.request_timeout))
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_keepalive(Duration::from_secs(30))

@@ -8,11 +8,11 @@
 //! response size cap, and anything but `200` refused.
 //!
 //! HTTPS is verified against the Mozilla root program compiled into the binary
-//! (`webpki-root-certs`), plus any extra roots the caller passes — not the system store.
-//! Loading the system store reads and parses every file under `/etc/ssl/certs` at each cold
-//! start (≈ 4 ms, a third of the authorizer's cold start; BENCHMARKS.md); building the
-//! store from compiled-in DER takes ≈ 0.3 ms. Identity providers use public CAs; a private
-//! CA is added explicitly ([`HttpFetcher::with_extra_roots`]).
+//! ([`outbound_http::mozilla_roots`]), plus any extra roots the caller passes — not the
+//! system store. Loading the system store reads and parses every file under
+//! `/etc/ssl/certs` at each cold start (≈ 4 ms, a third of the authorizer's cold start);
+//! building the store from compiled-in DER takes ≈ 0.3 ms. Identity providers use public
+//! CAs; a private CA is added explicitly ([`HttpFetcher::with_extra_roots`]).
 
 use std::time::Duration;
 
@@ -69,10 +69,7 @@ impl HttpFetcher {
     /// [`Error::Config`] if `extra_pem` holds no valid certificate or the client cannot be
     /// built.
     pub fn with_extra_roots(limits: FetchLimits, extra_pem: &[u8]) -> Result<Self, Error> {
-        let mut roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-            .iter()
-            .map(|der| reqwest::Certificate::from_der(der))
-            .collect::<Result<Vec<_>, _>>()
+        let mut roots = outbound_http::mozilla_roots()
             .map_err(|e| Error::config("built-in root certificates", e.to_string()))?;
         if !extra_pem.is_empty() {
             let extra = reqwest::Certificate::from_pem_bundle(extra_pem)

@@ -1,4 +1,4 @@
-//! The two rules every outbound HTTP call of the project shares.
+//! The three rules every outbound HTTP call of the project shares.
 //!
 //! The verifier (`jwt-authz`, fetching key sets) and the AWS calls (`aws-call`, and the
 //! publisher through it) must agree on which hosts may be spoken to in clear text, and an
@@ -9,12 +9,28 @@
 //!   go to (local development).
 //! - [`describe`]: a failed `reqwest` request as one short line with its cause (timed out,
 //!   refused, an untrusted certificate), never a body.
+//! - [`mozilla_roots`]: the certificate authorities trusted by default, compiled in.
 
 #![warn(missing_docs, unreachable_pub)]
 
 use std::net::IpAddr;
 
 use url::Host;
+
+/// The Mozilla root certificates, compiled into the binary (`webpki-root-certs`), for
+/// `reqwest::ClientBuilder::tls_certs_only`. Every client here trusts these rather than
+/// the system store: reading a system's certificate files cost milliseconds of every cold
+/// start (BENCHMARKS.md), and the hosts called (identity providers, AWS endpoints) are
+/// publicly trusted. Callers add a private CA where a user names one.
+///
+/// # Errors
+/// reqwest's, if a compiled-in certificate is refused (it would be a build defect).
+pub fn mozilla_roots() -> Result<Vec<reqwest::Certificate>, reqwest::Error> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der))
+        .collect()
+}
 
 /// Whether `host` is `localhost` (any case) or a loopback address (`127.0.0.0/8`, `::1`).
 /// `localhost.example.com` is not.

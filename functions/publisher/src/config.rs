@@ -10,7 +10,7 @@
 //! | `PUBLISH_CONCURRENCY` | 4 | Requests in flight at once, 1–64 (a channel's requests are always sequential). |
 //! | `PUBLISH_MAX_ATTEMPTS` | 4 | Attempts per request, first included, 1–20. |
 //! | `PUBLISH_REQUEST_TIMEOUT_MS` | 5000 | Timeout of one attempt in ms, 50–900000. |
-//! | `EVENTS_DEV_CA_PEM` | — | Development only: the PEM text of the CA that must vouch for `EVENTS_ENDPOINT`, trusted instead of the system's roots. Refused unless `EVENTS_ENDPOINT` is `https://` on `localhost`, a loopback address or `host.docker.internal` (how `sam local invoke` reaches local-events). |
+//! | `EVENTS_DEV_CA_PEM` | — | Development only: the PEM text of the CA that must vouch for `EVENTS_ENDPOINT`, trusted instead of the compiled-in Mozilla roots. Refused unless `EVENTS_ENDPOINT` is `https://` on `localhost`, a loopback address or `host.docker.internal` (how `sam local invoke` reaches local-events). |
 //! | `METRICS_ENABLED` | false | Write CloudWatch EMF metrics lines (see `metrics.rs`). |
 //! | `METRICS_NAMESPACE` | `AppSyncJwtAuth` | Their namespace. |
 //! | `PUBLISH_DYNAMODB_CHANNEL`, `PUBLISH_KINESIS_CHANNEL` | — | Channel patterns of the stream triggers (see `streams_config.rs`). |

@@ -124,7 +124,7 @@ async fn a_development_ca_in_events_dev_ca_pem_is_the_only_one_trusted_for_a_loo
     assert!(logs.contains("\"development_ca\":true"), "{logs}");
     assert!(!logs.contains("BEGIN CERTIFICATE"), "{logs}");
 
-    // Without it the system's roots apply, and they do not know this CA.
+    // Without it the compiled-in roots apply, and they do not know this CA.
     let untrusted = publisher(
         &fake,
         &[

@@ -103,23 +103,20 @@ fn is_name(key: &str) -> bool {
 }
 
 const HELP: &str = "\
-usage: cargo xtask dev-env functions --events-url URL [--ssl-cert-file FILE]
+usage: cargo xtask dev-env functions --events-url URL [--dev-ca FILE]
        cargo xtask dev-env local-events --listen ADDR
 
 The dev loop's environment, derived from dev/local.env (scripts/lib.sh uses it):
   functions      KEY=VALUE lines for `cargo lambda watch --env-file`: the functions'
-                 variables with EVENTS_ENDPOINT=URL (and SSL_CERT_FILE=FILE with TLS)
+                 variables with EVENTS_ENDPOINT=URL (and, with TLS, EVENTS_DEV_CA_PEM: the
+                 PEM text of the development CA in FILE, the one CA the publisher trusts)
   local-events   `export` lines for local-events: its LOCAL_EVENTS_* variables with
                  LOCAL_EVENTS_LISTEN=ADDR, and the development key pair the publisher signs
                  with as LOCAL_EVENTS_IAM_ACCESS_KEY_ID / LOCAL_EVENTS_IAM_SECRET_ACCESS_KEY";
 
 /// `cargo xtask dev-env`.
 pub fn main(raw: Vec<String>) -> ExitCode {
-    let flags = [
-        value("--events-url"),
-        value("--ssl-cert-file"),
-        value("--listen"),
-    ];
+    let flags = [value("--events-url"), value("--dev-ca"), value("--listen")];
     let result = cli::parse(raw, &flags).and_then(|args| {
         if args.help {
             return Ok(None);
@@ -130,11 +127,16 @@ pub fn main(raw: Vec<String>) -> ExitCode {
                 .ok_or_else(|| format!("{flag} is required"))
         };
         match args.positional.as_slice() {
-            [what] if what == "functions" => Ok(Some(functions(
-                &env,
-                need("--events-url")?,
-                args.value("--ssl-cert-file"),
-            ))),
+            [what] if what == "functions" => {
+                let dev_ca = match args.value("--dev-ca") {
+                    Some(file) => Some(
+                        std::fs::read_to_string(file)
+                            .map_err(|e| format!("--dev-ca {file}: {e}"))?,
+                    ),
+                    None => None,
+                };
+                functions(&env, need("--events-url")?, dev_ca.as_deref()).map(Some)
+            }
             [what] if what == "local-events" => local_events(&env, need("--listen")?).map(Some),
             _ => Err("say `functions` or `local-events`".to_owned()),
         }
@@ -179,18 +181,30 @@ pub fn free_port_main(raw: Vec<String>) -> ExitCode {
     }
 }
 
-/// The functions' env file: everything but local-events' own lines, with the endpoint.
-pub fn functions(env: &DevEnv, events_url: &str, ssl_cert_file: Option<&str>) -> String {
+/// The functions' env file: everything but local-events' own lines, with the endpoint and,
+/// with TLS, the development CA's PEM text as `EVENTS_DEV_CA_PEM` (the publisher trusts its
+/// compiled-in roots, or that one CA; never the system store).
+pub fn functions(
+    env: &DevEnv,
+    events_url: &str,
+    dev_ca_pem: Option<&str>,
+) -> Result<String, String> {
     let mut env = env.clone();
     env.set("EVENTS_ENDPOINT", events_url);
-    if let Some(file) = ssl_cert_file {
-        env.set("SSL_CERT_FILE", file);
-    }
     let mut text = format!("# Generated from {PATH} by `cargo xtask dev-env functions`.\n");
     for (key, value) in env.vars().filter(|(k, _)| !k.starts_with("LOCAL_EVENTS_")) {
         text.push_str(&format!("{key}={value}\n"));
     }
-    text
+    if let Some(pem) = dev_ca_pem {
+        // cargo lambda reads a double-quoted value with `\n` as a newline; PEM text holds
+        // no quote or backslash, and anything else is not the CA local-events wrote.
+        if !pem.contains("-----BEGIN CERTIFICATE-----") || pem.contains(['"', '\\']) {
+            return Err("--dev-ca: not a PEM certificate".to_owned());
+        }
+        let escaped = pem.trim().replace("\r\n", "\n").replace('\n', "\\n");
+        text.push_str(&format!("EVENTS_DEV_CA_PEM=\"{escaped}\"\n"));
+    }
+    Ok(text)
 }
 
 /// local-events' variables as shell `export` lines. It verifies the publisher's SigV4
@@ -258,10 +272,14 @@ mod tests {
             "f",
         )
         .expect("parses");
-        let functions = functions(&env, "https://localhost:5", Some("/ca.pem"));
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let functions = functions(&env, "https://localhost:5", Some(pem)).expect("a PEM");
         assert!(functions.contains("\nEVENTS_ENDPOINT=https://localhost:5\n"));
-        assert!(functions.ends_with("SSL_CERT_FILE=/ca.pem\n"));
+        assert!(functions.ends_with(
+            "EVENTS_DEV_CA_PEM=\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"\n"
+        ));
         assert!(!functions.contains("LOCAL_EVENTS_"));
+        assert!(super::functions(&env, "https://localhost:5", Some("not \"pem\"")).is_err());
         let exports = local_events(&env, "127.0.0.1:7").expect("complete");
         assert_eq!(
             exports,

@@ -79,16 +79,18 @@ impl LocalEvents {
     /// The real publisher pointed at this endpoint with the development IAM credentials,
     /// trusting the CA at `ca` when given (local-events' `--tls`).
     pub async fn publisher(&self, ca: Option<&Path>) -> LambdaProcess {
-        let ca = ca.map(|p| p.to_str().expect("utf-8 path"));
+        let ca = ca.map(|p| {
+            std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+        });
         let mut env = vec![
             ("EVENTS_ENDPOINT", self.url.as_str()),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
             ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
         ];
-        // rustls' platform verifier reads the trust store from SSL_CERT_FILE on Linux.
-        if let Some(ca) = ca {
-            env.push(("SSL_CERT_FILE", ca));
+        // As the dev loop and `sam local invoke` give it: the one CA trusted.
+        if let Some(ca) = &ca {
+            env.push(("EVENTS_DEV_CA_PEM", ca));
         }
         LambdaProcess::start(&binary("publisher"), &env).await
     }
