@@ -155,38 +155,23 @@ impl Config {
 /// `GetApi` for `EVENTS_API_ID`) and the signing region, and logs what it will sign for
 /// and why — never the credentials.
 pub async fn build_publisher(config: Config) -> Result<Publisher, FunctionError> {
-    let (credentials, endpoint, endpoint_from) = match (&config.endpoint, &config.credentials) {
-        // The usual deployment: Lambda's credentials and a given endpoint need nothing
-        // from the AWS SDK. Skipping it skips its HTTP client, whose first use reads every
-        // system CA certificate: 4 ms of a 10.6 ms cold start (BENCHMARKS.md).
-        (EndpointSource::Given(endpoint), Some(credentials)) => (
-            SharedCredentialsProvider::new(credentials.clone()),
-            endpoint.clone(),
-            "EVENTS_ENDPOINT",
+    // The AWS SDK is loaded only when something needs it: the credential chain when the
+    // environment holds no credentials (local development), `GetApi` for `EVENTS_API_ID`.
+    // The usual deployment needs neither, and skipping the SDK skips its HTTP client, whose
+    // first use reads every system CA certificate: 4 ms of a 10.6 ms cold start
+    // (BENCHMARKS.md). Loaded at most once, so `GetApi` shares the chain's credentials.
+    let sdk = tokio::sync::OnceCell::new();
+    let sdk = || sdk.get_or_init(|| load_sdk(&config));
+    let credentials = match &config.credentials {
+        Some(credentials) => SharedCredentialsProvider::new(credentials.clone()),
+        None => chain_credentials(sdk().await).await?,
+    };
+    let (endpoint, endpoint_from) = match &config.endpoint {
+        EndpointSource::Given(endpoint) => (endpoint.clone(), "EVENTS_ENDPOINT"),
+        EndpointSource::ApiId(id) => (
+            resolve_api_endpoint(sdk().await, id).await?,
+            "EVENTS_API_ID",
         ),
-        (source, _) => {
-            let sdk = load_sdk(&config).await;
-            let chain = sdk.credentials_provider().ok_or_else(|| {
-                FunctionError::Credentials("the default credential chain is not configured".into())
-            })?;
-            let credentials = SharedCredentialsProvider::new(Unlogged(chain));
-            // Resolve once now: a function without a role (or with broken credentials)
-            // fails its cold start with a clear message instead of every invocation.
-            credentials
-                .provide_credentials()
-                .await
-                .map_err(|e| FunctionError::Credentials(e.to_string()))?;
-            match source {
-                EndpointSource::Given(endpoint) => {
-                    (credentials, endpoint.clone(), "EVENTS_ENDPOINT")
-                }
-                EndpointSource::ApiId(id) => (
-                    credentials,
-                    resolve_api_endpoint(&sdk, id).await?,
-                    "EVENTS_API_ID",
-                ),
-            }
-        }
     };
     let region = config.signing_region(&endpoint)?;
     let why = match region.source {
@@ -234,6 +219,21 @@ impl ProvideCredentials for Unlogged {
                 .with_subscriber(tracing::subscriber::NoSubscriber::default()),
         )
     }
+}
+
+/// The default credential chain's provider, resolved once now: a function without a role
+/// (or with broken credentials) fails its cold start with a clear message instead of every
+/// invocation.
+async fn chain_credentials(sdk: &SdkConfig) -> Result<SharedCredentialsProvider, FunctionError> {
+    let chain = sdk.credentials_provider().ok_or_else(|| {
+        FunctionError::Credentials("the default credential chain is not configured".into())
+    })?;
+    let credentials = SharedCredentialsProvider::new(Unlogged(chain));
+    credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| FunctionError::Credentials(e.to_string()))?;
+    Ok(credentials)
 }
 
 /// The AWS SDK's configuration: the default credential chain, and the region `GetApi` is

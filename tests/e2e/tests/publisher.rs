@@ -124,12 +124,15 @@ async fn a_development_ca_in_events_dev_ca_pem_is_the_only_one_trusted_for_a_loo
     assert!(logs.contains("\"development_ca\":true"), "{logs}");
     assert!(!logs.contains("BEGIN CERTIFICATE"), "{logs}");
 
-    // Without it the compiled-in roots apply, and they do not know this CA.
+    // Without it the compiled-in roots apply, and they do not know this CA, even when it is
+    // the system's trust store: that store is never read.
+    let ca_file = front.ca_path().to_string_lossy().into_owned();
     let untrusted = publisher(
         &fake,
         &[
             ("EVENTS_ENDPOINT", &endpoint),
             ("PUBLISH_MAX_ATTEMPTS", "1"),
+            ("SSL_CERT_FILE", &ca_file),
         ],
     )
     .await;

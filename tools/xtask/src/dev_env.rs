@@ -128,13 +128,12 @@ pub fn main(raw: Vec<String>) -> ExitCode {
         };
         match args.positional.as_slice() {
             [what] if what == "functions" => {
-                let dev_ca = match args.value("--dev-ca") {
-                    Some(file) => Some(
-                        std::fs::read_to_string(file)
-                            .map_err(|e| format!("--dev-ca {file}: {e}"))?,
-                    ),
-                    None => None,
-                };
+                let dev_ca = args
+                    .value("--dev-ca")
+                    .map(|file| {
+                        std::fs::read_to_string(file).map_err(|e| format!("--dev-ca {file}: {e}"))
+                    })
+                    .transpose()?;
                 functions(&env, need("--events-url")?, dev_ca.as_deref()).map(Some)
             }
             [what] if what == "local-events" => local_events(&env, need("--listen")?).map(Some),
